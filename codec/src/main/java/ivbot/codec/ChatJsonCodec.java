@@ -1,0 +1,229 @@
+package ivbot.codec;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
+import ivbot.proto.ChatReply;
+import ivbot.proto.ChatRequest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Maps the JSON bodies of the HTTP API to and from the protobuf messages, so both transports share one
+ * message model. Field names are the proto field names ({@code session_id}, {@code query}, ...).
+ * <p>
+ * Stateless and thread-safe. Readers never release the buffer they read; writers append to the caller's
+ * buffer, which the caller keeps owning.
+ */
+public final class ChatJsonCodec
+{
+    private static final JsonFactory FACTORY = JsonFactory.builder().build();
+
+    private ChatJsonCodec()
+    {
+    }
+
+    /**
+     * Reads a chat request body: a JSON object with optional string fields {@code session_id},
+     * {@code query} and {@code audience} ({@code null} reads as absent). Unknown fields are ignored.
+     *
+     * @param content the body, read from its reader index; not released.
+     * @return a builder holding the fields present.
+     * @throws MalformedJsonException when the body is not one JSON object or a field has the wrong type.
+     */
+    public static ChatRequest.Builder readChatRequest(final ByteBuf content) throws MalformedJsonException
+    {
+        final ChatRequest.Builder builder = ChatRequest.newBuilder();
+        try (JsonParser parser = FACTORY.createParser((java.io.InputStream)new ByteBufInputStream(content.duplicate())))
+        {
+            if (parser.nextToken() != JsonToken.START_OBJECT)
+            {
+                throw new MalformedJsonException("request body must be a JSON object");
+            }
+            JsonToken token;
+            while ((token = parser.nextToken()) == JsonToken.FIELD_NAME)
+            {
+                final String name = parser.currentName();
+                final JsonToken value = parser.nextToken();
+                switch (name)
+                {
+                    case "session_id":
+                        builder.setSessionId(readString(parser, value, name));
+                        break;
+                    case "query":
+                        builder.setQuery(readString(parser, value, name));
+                        break;
+                    case "audience":
+                        builder.setAudience(readString(parser, value, name));
+                        break;
+                    default:
+                        parser.skipChildren();
+                        break;
+                }
+            }
+            if (token != JsonToken.END_OBJECT || parser.nextToken() != null)
+            {
+                throw new MalformedJsonException("request body must be exactly one JSON object");
+            }
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new MalformedJsonException("malformed JSON: " + ex.getOriginalMessage());
+        }
+        catch (final IOException ex)
+        {
+            throw new MalformedJsonException("unreadable body: " + ex.getMessage());
+        }
+        return builder;
+    }
+
+    private static String readString(final JsonParser parser, final JsonToken value, final String name)
+        throws IOException, MalformedJsonException
+    {
+        if (value == JsonToken.VALUE_NULL)
+        {
+            return "";
+        }
+        if (value != JsonToken.VALUE_STRING)
+        {
+            throw new MalformedJsonException("field '" + name + "' must be a string");
+        }
+        return parser.getText();
+    }
+
+    /**
+     * Writes the JSON form of a reply: {@code session_id, answer, intent, audience, confidence, source,
+     * model_version, latency_ms, turn}, plus {@code fallback_reason} and {@code context_lost} when set.
+     * An empty audience is written as {@code null}.
+     *
+     * @param reply the reply.
+     * @param out   the destination buffer.
+     */
+    public static void writeChatReply(final ChatReply reply, final ByteBuf out)
+    {
+        try (JsonGenerator gen = generator(out))
+        {
+            gen.writeStartObject();
+            gen.writeStringField("session_id", reply.getSessionId());
+            gen.writeStringField("answer", reply.getAnswer());
+            gen.writeStringField("intent", reply.getIntent());
+            writeNullableString(gen, "audience", reply.getAudience());
+            gen.writeNumberField("confidence", Math.round(reply.getConfidence() * 10_000.0) / 10_000.0);
+            gen.writeStringField("source", reply.getSource());
+            writeNullableString(gen, "model_version", reply.getModelVersion());
+            gen.writeNumberField("latency_ms", Math.round(reply.getLatencyMs() * 1_000.0) / 1_000.0);
+            gen.writeNumberField("turn", reply.getTurn());
+            if (!reply.getFallbackReason().isEmpty())
+            {
+                gen.writeStringField("fallback_reason", reply.getFallbackReason());
+            }
+            if (reply.getContextLost())
+            {
+                gen.writeBooleanField("context_lost", true);
+            }
+            gen.writeEndObject();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * Writes {@code {"error": {"code": ..., "message": ...}}}.
+     *
+     * @param code    machine-readable code such as {@code "bad_request"}.
+     * @param message human-readable explanation.
+     * @param out     the destination buffer.
+     */
+    public static void writeError(final String code, final String message, final ByteBuf out)
+    {
+        try (JsonGenerator gen = generator(out))
+        {
+            gen.writeStartObject();
+            gen.writeObjectFieldStart("error");
+            gen.writeStringField("code", code);
+            gen.writeStringField("message", message);
+            gen.writeEndObject();
+            gen.writeEndObject();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * Writes a flat JSON object from alternating names and values; values may be {@link String},
+     * {@link Number}, {@link Boolean} or {@code null}.
+     *
+     * @param out            the destination buffer.
+     * @param namesAndValues name, value, name, value...
+     */
+    public static void writeObject(final ByteBuf out, final Object... namesAndValues)
+    {
+        if ((namesAndValues.length & 1) != 0)
+        {
+            throw new IllegalArgumentException("namesAndValues.length=" + namesAndValues.length + " (expected: even)");
+        }
+        try (JsonGenerator gen = generator(out))
+        {
+            gen.writeStartObject();
+            for (int i = 0; i < namesAndValues.length; i += 2)
+            {
+                gen.writeFieldName((String)namesAndValues[i]);
+                final Object value = namesAndValues[i + 1];
+                if (value == null)
+                {
+                    gen.writeNull();
+                }
+                else if (value instanceof Boolean)
+                {
+                    gen.writeBoolean((Boolean)value);
+                }
+                else if (value instanceof Long || value instanceof Integer)
+                {
+                    gen.writeNumber(((Number)value).longValue());
+                }
+                else if (value instanceof Number)
+                {
+                    gen.writeNumber(((Number)value).doubleValue());
+                }
+                else
+                {
+                    gen.writeString(value.toString());
+                }
+            }
+            gen.writeEndObject();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static void writeNullableString(final JsonGenerator gen, final String name, final String value)
+        throws IOException
+    {
+        if (value.isEmpty())
+        {
+            gen.writeNullField(name);
+        }
+        else
+        {
+            gen.writeStringField(name, value);
+        }
+    }
+
+    private static JsonGenerator generator(final ByteBuf out) throws IOException
+    {
+        return FACTORY.createGenerator((java.io.OutputStream)new ByteBufOutputStream(out), JsonEncoding.UTF8);
+    }
+}

@@ -1,0 +1,77 @@
+package ivbot.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import ivbot.proto.ChatReply;
+import ivbot.proto.ChatRequest;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ChatJsonCodecTest
+{
+    private static ChatRequest read(final String json) throws MalformedJsonException
+    {
+        final ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+        try
+        {
+            return ChatJsonCodec.readChatRequest(buf).build();
+        }
+        finally
+        {
+            buf.release();
+        }
+    }
+
+    @Test
+    void shouldReadKnownFieldsAndIgnoreOthers() throws MalformedJsonException
+    {
+        final ChatRequest req = read("{\"session_id\":\"s1\",\"query\":\"那病假呢\",\"extra\":{\"a\":[1,2]},\"audience\":null}");
+        assertEquals("s1", req.getSessionId());
+        assertEquals("那病假呢", req.getQuery());
+        assertEquals("", req.getAudience());
+    }
+
+    @Test
+    void shouldRejectWhatIsNotOneObject()
+    {
+        assertThrows(MalformedJsonException.class, () -> read("[1]"));
+        assertThrows(MalformedJsonException.class, () -> read("{\"query\":\"x\"} {}"));
+        assertThrows(MalformedJsonException.class, () -> read("{\"query\":"));
+        assertThrows(MalformedJsonException.class, () -> read(""));
+        assertThrows(MalformedJsonException.class, () -> read("{\"query\":5}"));
+    }
+
+    @Test
+    void shouldRejectMalformedUtf8()
+    {
+        final ByteBuf buf = Unpooled.wrappedBuffer(new byte[] {'{', '"', 'q', 'u', 'e', 'r', 'y', '"', ':', '"', (byte)0xC3, 0x28, '"', '}'});
+        assertThrows(MalformedJsonException.class, () -> ChatJsonCodec.readChatRequest(buf));
+    }
+
+    @Test
+    void shouldWriteReplyWithNullAudience()
+    {
+        final ByteBuf out = Unpooled.buffer();
+        ChatJsonCodec.writeChatReply(ChatReply.newBuilder().setSessionId("s").setAnswer("答").setIntent("leave_sick")
+            .setConfidence(0.5f).setSource("rules").setLatencyMs(1.23456).build(), out);
+        final String json = out.toString(StandardCharsets.UTF_8);
+        out.release();
+        assertTrue(json.contains("\"audience\":null"), json);
+        assertTrue(json.contains("\"answer\":\"答\""), json);
+        assertTrue(json.contains("\"latency_ms\":1.235"), json);
+    }
+
+    @Test
+    void shouldWriteErrorEnvelope()
+    {
+        final ByteBuf out = Unpooled.buffer();
+        ChatJsonCodec.writeError("unauthorized", "token expired", out);
+        assertEquals("{\"error\":{\"code\":\"unauthorized\",\"message\":\"token expired\"}}", out.toString(StandardCharsets.UTF_8));
+        out.release();
+    }
+}
