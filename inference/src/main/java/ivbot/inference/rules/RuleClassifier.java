@@ -1,0 +1,237 @@
+package ivbot.inference.rules;
+
+import ivbot.inference.Audience;
+import ivbot.inference.Intent;
+import ivbot.inference.TextNormalizer;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.stream.Collectors;
+
+/**
+ * The keyword and regular-expression classifier: the permanent fallback when no model is loaded, too slow
+ * or failing. It reads which topic (intent) and which hiring track (audience) a query names.
+ * <p>
+ * Cues come from a rule file (see {@link RuleFileParser} for the format; the built-in one is
+ * {@value #DEFAULT_RESOURCE}). Classification normalises the query, then walks two tries, one of topic cues
+ * and one of audience cues, taking at each index the longest cue that starts there and skipping a cue
+ * that lies wholly inside one already taken, so {@code "试用期工资"} scores both {@code 试用期} and
+ * {@code 工资} while {@code "加班费"} does not also score a cue {@code 加班} or {@code 费}. A few precompiled
+ * expressions add to the same scores. Each cue adds its weight to its target; the highest-scoring target
+ * with at least {@value #MIN_SCORE} wins; on a tie the one named first wins, as a Chinese question names its
+ * topic before what it asks about it ({@code "婚假可以和年假连休吗"} is about 婚假). Greetings, thanks and out-of-scope cues only win when no other
+ * topic does, so {@code "你好, 年假几天"} is {@code leave_annual}.
+ * <p>
+ * Immutable after {@link #loadDefault()} and safe to call from any number of event-loop threads at once.
+ * A call makes two small score arrays, the normalised string and a {@link java.util.regex.Matcher} per
+ * expression; nothing else, and it never blocks.
+ */
+public final class RuleClassifier
+{
+    /**
+     * Classpath location of the built-in rule file.
+     */
+    public static final String DEFAULT_RESOURCE = "/ivbot/inference/rules/intent-rules.txt";
+
+    /**
+     * The least score that makes an intent or an audience count as named.
+     */
+    static final float MIN_SCORE = 1.0f;
+
+    private static final int INTENT_COUNT = Intent.count();
+    private static final Audience[] AUDIENCES = Audience.values();
+    private static final RuleMatch NO_MATCH = new RuleMatch(null, null, 0f);
+
+    private final CueTrie topics;
+    private final CueTrie audiences;
+    private final RegexCue[] regexes;
+
+    RuleClassifier(final CueTrie topics, final CueTrie audiences, final RegexCue[] regexes)
+    {
+        this.topics = topics;
+        this.audiences = audiences;
+        this.regexes = regexes;
+    }
+
+    /**
+     * Loads the built-in rules from {@value #DEFAULT_RESOURCE}. Parses and compiles everything, so call it
+     * once at start and share the result.
+     *
+     * @return the classifier.
+     * @throws UncheckedIOException     when the resource is missing or unreadable.
+     * @throws IllegalArgumentException when the resource is malformed.
+     */
+    public static RuleClassifier loadDefault()
+    {
+        try (InputStream in = RuleClassifier.class.getResourceAsStream(DEFAULT_RESOURCE))
+        {
+            if (in == null)
+            {
+                throw new IOException("resource not found: " + DEFAULT_RESOURCE);
+            }
+            final BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            return RuleFileParser.parse(reader.lines().collect(Collectors.toList()), DEFAULT_RESOURCE);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * Classifies one query. Thread-safe, allocation-light and non-blocking; called from Netty event loops.
+     * Never throws on odd input: {@code null}, empty text, emoji, unpaired surrogates and very long text
+     * only yield a {@code null} intent or a low confidence.
+     *
+     * @param text the query as the user typed it; it is normalised here with {@link TextNormalizer}.
+     * @return the named intent and audience, each {@code null} when not named.
+     */
+    public RuleMatch classify(final String text)
+    {
+        if (text == null || text.isEmpty())
+        {
+            return NO_MATCH;
+        }
+        final String normalized = TextNormalizer.normalize(text);
+        final int length = normalized.length();
+        if (length == 0)
+        {
+            return NO_MATCH;
+        }
+
+        // intents' scores first, then the audiences'
+        final float[] scores = new float[INTENT_COUNT + AUDIENCES.length];
+        // 1 + the index of the first cue of each target, 0 when none; expressions count as found at the end
+        final int[] firstAt = new int[INTENT_COUNT + AUDIENCES.length];
+        int covered = scan(topics, normalized, scores, firstAt, 0);
+        covered += scan(audiences, normalized, scores, firstAt, INTENT_COUNT);
+        for (final RegexCue regex : regexes)
+        {
+            final Matcher matcher = regex.pattern().matcher(normalized);
+            if (matcher.find())
+            {
+                final int slot = (regex.audience() ? INTENT_COUNT : 0) + regex.target();
+                scores[slot] += regex.weight();
+                if (firstAt[slot] == 0 || firstAt[slot] > matcher.start() + 1)
+                {
+                    firstAt[slot] = matcher.start() + 1;
+                }
+            }
+        }
+
+        final Audience audience = bestAudience(scores, firstAt);
+        int best = bestIntent(scores, firstAt, false);
+        if (best < 0)
+        {
+            best = bestIntent(scores, firstAt, true);
+        }
+        if (best < 0)
+        {
+            return audience == null ? NO_MATCH : new RuleMatch(null, audience, 0f);
+        }
+        return new RuleMatch(Intent.fromIndex(best), audience, confidence(scores, best, covered, length));
+    }
+
+    /**
+     * Adds the weights of the cues of {@code trie} found in {@code text} to {@code scores[offset + target]}.
+     *
+     * @return the number of chars of {@code text} covered by the cues taken.
+     */
+    private static int scan(
+        final CueTrie trie, final String text, final float[] scores, final int[] firstAt, final int offset)
+    {
+        final int length = text.length();
+        int covered = 0;
+        int takenEnd = 0;
+        for (int start = 0; start < length; start++)
+        {
+            final int cue = trie.longestAt(text, start);
+            if (cue < 0)
+            {
+                continue;
+            }
+            final int end = start + trie.length(cue);
+            if (end <= takenEnd)
+            {
+                // wholly inside a longer cue already taken: the longer one is the better reading
+                continue;
+            }
+            covered += end - Math.max(start, takenEnd);
+            takenEnd = end;
+            final int target = trie.target(cue);
+            if (target >= 0)
+            {
+                scores[offset + target] += trie.weight(cue);
+                if (firstAt[offset + target] == 0)
+                {
+                    firstAt[offset + target] = start + 1;
+                }
+            }
+        }
+        return covered;
+    }
+
+    private static int bestIntent(final float[] scores, final int[] firstAt, final boolean social)
+    {
+        int best = -1;
+        for (int i = 0; i < INTENT_COUNT; i++)
+        {
+            if (isSocial(i) == social && scores[i] >= MIN_SCORE && (best < 0 || beats(scores, firstAt, i, best)))
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static boolean beats(final float[] scores, final int[] firstAt, final int candidate, final int best)
+    {
+        return scores[candidate] > scores[best] ||
+            (scores[candidate] == scores[best] && firstAt[candidate] < firstAt[best]);
+    }
+
+    private static float confidence(final float[] scores, final int best, final int covered, final int length)
+    {
+        final boolean social = isSocial(best);
+        float second = 0f;
+        for (int i = 0; i < INTENT_COUNT; i++)
+        {
+            if (i != best && isSocial(i) == social && scores[i] > second)
+            {
+                second = scores[i];
+            }
+        }
+        final float top = scores[best];
+        final float agreement = top / (top + second + 1f);
+        final float coverage = Math.min(1f, covered / (float)length);
+        return Math.min(1f, agreement + 0.25f * coverage);
+    }
+
+    private static Audience bestAudience(final float[] scores, final int[] firstAt)
+    {
+        int best = -1;
+        for (int i = INTENT_COUNT; i < INTENT_COUNT + AUDIENCES.length; i++)
+        {
+            if (scores[i] >= MIN_SCORE && (best < 0 || beats(scores, firstAt, i, best)))
+            {
+                best = i;
+            }
+        }
+        return best < 0 ? null : AUDIENCES[best - INTENT_COUNT];
+    }
+
+    /**
+     * Greetings, thanks and out-of-scope chat give way to any policy topic or request for a human.
+     */
+    private static boolean isSocial(final int intent)
+    {
+        return intent == Intent.GREETING.ordinal() ||
+            intent == Intent.THANKS_BYE.ordinal() ||
+            intent == Intent.OUT_OF_SCOPE.ordinal();
+    }
+}

@@ -1,0 +1,162 @@
+package ivbot.inference.rules;
+
+import ivbot.inference.Audience;
+import ivbot.inference.Intent;
+import ivbot.inference.TextNormalizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads the rule file format into a {@link RuleClassifier}. Used once at load; not thread-safe.
+ * <pre>
+ *   # comment                     blank lines and lines starting with '#' are ignored
+ *   [leave_sick]                  the following lines are topic cues of intent leave_sick
+ *   3 病假|病休|sick leave          weight, then literal cues separated by '|'
+ *   2 /病.{0,2}[几多].{0,2}天/     weight, then one regular expression between slashes
+ *   [@intern]                     the following lines are audience cues of audience intern
+ *   [-]                           blockers: topic cues that score nothing but hide the cues they contain
+ * </pre>
+ * Literal cues and expressions are matched against {@link TextNormalizer#normalize(String) normalised}
+ * text, so literals are normalised here too ({@code "HR"} is stored as {@code "hr"}); expressions must be
+ * written in lower case. Every error names the source and the line number.
+ */
+final class RuleFileParser
+{
+    private static final String BLOCKER_SECTION = "-";
+
+    private RuleFileParser()
+    {
+    }
+
+    /**
+     * @param lines  the lines of a rule file.
+     * @param source name of the file for error messages.
+     * @return the classifier.
+     * @throws IllegalArgumentException on the first malformed line.
+     */
+    static RuleClassifier parse(final List<String> lines, final String source)
+    {
+        final CueTrie.Builder topics = new CueTrie.Builder();
+        final CueTrie.Builder audiences = new CueTrie.Builder();
+        final List<RegexCue> regexes = new ArrayList<>();
+
+        boolean audienceSection = false;
+        int target = Integer.MIN_VALUE;
+        for (int i = 0; i < lines.size(); i++)
+        {
+            final String line = lines.get(i).strip();
+            final String where = source + ":" + (i + 1) + ": ";
+            if (line.isEmpty() || line.startsWith("#"))
+            {
+                continue;
+            }
+            if (line.startsWith("["))
+            {
+                if (!line.endsWith("]"))
+                {
+                    throw new IllegalArgumentException(where + "section header without ']': " + line);
+                }
+                final String name = line.substring(1, line.length() - 1).strip();
+                audienceSection = name.startsWith("@");
+                target = sectionTarget(name, where);
+                continue;
+            }
+            if (target == Integer.MIN_VALUE)
+            {
+                throw new IllegalArgumentException(where + "cue before the first [section]");
+            }
+
+            final int space = line.indexOf(' ');
+            if (space < 0)
+            {
+                throw new IllegalArgumentException(where + "expected '<weight> <cues>': " + line);
+            }
+            final float weight = parseWeight(line.substring(0, space), where);
+            final String body = line.substring(space + 1).strip();
+            if (body.length() > 2 && body.startsWith("/") && body.endsWith("/"))
+            {
+                if (target < 0)
+                {
+                    throw new IllegalArgumentException(where + "a blocker cannot be an expression");
+                }
+                regexes.add(new RegexCue(compile(body.substring(1, body.length() - 1), where), audienceSection,
+                    target, weight));
+                continue;
+            }
+            for (final String raw : body.split("\\|"))
+            {
+                final String cue = TextNormalizer.normalize(raw);
+                if (cue.isEmpty())
+                {
+                    throw new IllegalArgumentException(where + "empty cue in: " + line);
+                }
+                try
+                {
+                    (audienceSection ? audiences : topics).add(cue, target, weight);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    throw new IllegalArgumentException(where + ex.getMessage(), ex);
+                }
+            }
+        }
+
+        return new RuleClassifier(topics.build(), audiences.build(), regexes.toArray(new RegexCue[0]));
+    }
+
+    private static int sectionTarget(final String name, final String where)
+    {
+        if (BLOCKER_SECTION.equals(name))
+        {
+            return -1;
+        }
+        if (name.startsWith("@"))
+        {
+            final Audience audience = Audience.fromId(name.substring(1));
+            if (audience == null)
+            {
+                throw new IllegalArgumentException(where + "unknown audience: " + name);
+            }
+            return audience.ordinal();
+        }
+        final Intent intent = Intent.fromId(name);
+        if (intent == null)
+        {
+            throw new IllegalArgumentException(where + "unknown intent: " + name);
+        }
+        return intent.ordinal();
+    }
+
+    private static float parseWeight(final String text, final String where)
+    {
+        final float weight;
+        try
+        {
+            weight = Float.parseFloat(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(where + "weight=" + text + " (expected: a number)", ex);
+        }
+        if (!(weight >= 0f && weight <= 10f))
+        {
+            throw new IllegalArgumentException(where + "weight=" + text + " (expected: in [0, 10])");
+        }
+        return weight;
+    }
+
+    private static Pattern compile(final String regex, final String where)
+    {
+        try
+        {
+            return Pattern.compile(regex);
+        }
+        catch (final PatternSyntaxException ex)
+        {
+            throw new IllegalArgumentException(where + "bad expression: " + ex.getMessage(), ex);
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package ivbot.server;
+
+import ivbot.inference.Audience;
+import ivbot.inference.Intent;
+import ivbot.inference.rules.RuleClassifier;
+import ivbot.inference.rules.RuleMatch;
+import ivbot.proto.ChatReply;
+import ivbot.proto.ChatRequest;
+import ivbot.server.auth.Principal;
+import ivbot.server.dialog.DialogManager;
+import ivbot.server.dialog.TurnResolution;
+import ivbot.server.kb.KnowledgeBase;
+import ivbot.server.session.Session;
+import ivbot.server.session.SessionIds;
+import ivbot.server.session.SessionStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One chat turn from request to reply, shared by the HTTP and protobuf transports: validate, read the
+ * session, classify, resolve the turn against the session, answer from the knowledge base, write the
+ * session, reply. Failures the client caused complete the future with a {@link ChatException}.
+ * <p>
+ * Thread-safe. Called on event loops; futures complete on the caller's thread for the in-process store
+ * and on Redis I/O threads for Redis.
+ */
+public final class ChatService
+{
+    /**
+     * The longest query accepted, in Unicode code points.
+     */
+    public static final int MAX_QUERY_CHARS = 512;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
+    private static final String SOURCE_RULES = "rules";
+
+    private final SessionStore store;
+    private final RuleClassifier rules;
+    private final DialogManager dialog;
+    private final Supplier<KnowledgeBase> knowledgeBase;
+    private final LongSupplier clockMs;
+
+    /**
+     * @param store         the session store.
+     * @param rules         the rule classifier.
+     * @param dialog        the multi-turn resolver.
+     * @param knowledgeBase supplies the knowledge-base snapshot in service.
+     * @param clockMs       wall clock in epoch milliseconds.
+     */
+    public ChatService(
+        final SessionStore store,
+        final RuleClassifier rules,
+        final DialogManager dialog,
+        final Supplier<KnowledgeBase> knowledgeBase,
+        final LongSupplier clockMs)
+    {
+        this.store = store;
+        this.rules = rules;
+        this.dialog = dialog;
+        this.knowledgeBase = knowledgeBase;
+        this.clockMs = clockMs;
+    }
+
+    /**
+     * @return the session store.
+     */
+    public SessionStore store()
+    {
+        return store;
+    }
+
+    /**
+     * Answers one turn.
+     *
+     * @param principal  the authenticated caller.
+     * @param request    the request; {@code request_id} is echoed.
+     * @param startNanos {@link System#nanoTime()} when the request arrived, for {@code latency_ms}.
+     * @return the reply, or a failed future holding a {@link ChatException}.
+     */
+    public CompletableFuture<ChatReply> chat(final Principal principal, final ChatRequest request, final long startNanos)
+    {
+        final String query = request.getQuery().strip();
+        if (query.isEmpty())
+        {
+            return CompletableFuture.failedFuture(ChatException.badRequest("query is missing or empty"));
+        }
+        if (query.codePointCount(0, query.length()) > MAX_QUERY_CHARS)
+        {
+            return CompletableFuture.failedFuture(
+                ChatException.badRequest("query exceeds " + MAX_QUERY_CHARS + " characters"));
+        }
+        final Audience callerAudience;
+        try
+        {
+            callerAudience = parseAudience(request.getAudience());
+        }
+        catch (final ChatException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+
+        final String sessionId = request.getSessionId();
+        if (sessionId.isEmpty())
+        {
+            return answer(principal, request, query, callerAudience, SessionIds.newId(), null, false, startNanos);
+        }
+        if (!SessionIds.isWellFormed(sessionId))
+        {
+            return CompletableFuture.failedFuture(ChatException.badRequest(
+                "malformed session_id (expected: 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-')"));
+        }
+        return store.load(sessionId).handle((session, error) ->
+        {
+            if (error != null)
+            {
+                LOG.warn("session {} unreadable, answering without context: {}", sessionId, error.toString());
+                return answer(principal, request, query, callerAudience, sessionId, null, true, startNanos);
+            }
+            if (session != null && !session.user().equals(principal.subject()))
+            {
+                return CompletableFuture.<ChatReply>failedFuture(
+                    ChatException.forbidden("session belongs to another user"));
+            }
+            return answer(principal, request, query, callerAudience, sessionId, session, false, startNanos);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<ChatReply> answer(
+        final Principal principal,
+        final ChatRequest request,
+        final String query,
+        final Audience callerAudience,
+        final String sessionId,
+        final Session session,
+        final boolean contextLost,
+        final long startNanos)
+    {
+        final RuleMatch match = rules.classify(query);
+        final TurnResolution turn = dialog.resolve(
+            session, match.intent(), match.confidence(), match.audience(), callerAudience, principal.track());
+        final String answer = answerText(turn);
+        final int turns = session == null ? 1 : session.turns() + 1;
+        final Session next = new Session(
+            sessionId, principal.subject(), turn.topic(), turn.audience(), turns, clockMs.getAsLong());
+
+        final ChatReply.Builder reply = ChatReply.newBuilder()
+            .setRequestId(request.getRequestId())
+            .setSessionId(sessionId)
+            .setAnswer(answer)
+            .setIntent(turn.intent() == null ? Intent.OUT_OF_SCOPE.id() : turn.intent().id())
+            .setAudience(turn.audience() == null ? "" : turn.audience().id())
+            .setConfidence(turn.confidence())
+            .setSource(SOURCE_RULES)
+            .setTurn(turns);
+
+        return store.save(next).handle((ignored, error) ->
+        {
+            if (error != null)
+            {
+                LOG.warn("session {} not written: {}", sessionId, error.toString());
+            }
+            return reply
+                .setContextLost(contextLost || error != null)
+                .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
+                .build();
+        });
+    }
+
+    private String answerText(final TurnResolution turn)
+    {
+        if (turn.intent() == null)
+        {
+            final String who = turn.audience() == null ? "" : turn.audience().zh();
+            return "请问您想了解" + who + "哪方面的政策呢?比如年假、病假、薪资、五险一金、试用期、三方合同、户口、面试流程、offer或入职。";
+        }
+        return knowledgeBase.get().answer(turn.intent(), turn.audience());
+    }
+
+    /**
+     * Renews a session's TTL.
+     *
+     * @param principal the caller, who must own the session.
+     * @param sessionId the session id.
+     * @return the TTL in seconds now set; fails with 400, 403 or 404.
+     */
+    public CompletableFuture<Integer> heartbeat(final Principal principal, final String sessionId)
+    {
+        return owned(principal, sessionId).thenCompose(session -> store.touch(sessionId)).thenApply(found ->
+        {
+            if (!found)
+            {
+                throw ChatException.notFound("session not found");
+            }
+            return store.ttlSeconds();
+        });
+    }
+
+    /**
+     * Deletes a session.
+     *
+     * @param principal the caller, who must own the session.
+     * @param sessionId the session id.
+     * @return completes once deleted; fails with 400, 403 or 404.
+     */
+    public CompletableFuture<Boolean> delete(final Principal principal, final String sessionId)
+    {
+        return owned(principal, sessionId).thenCompose(session -> store.delete(sessionId));
+    }
+
+    private CompletableFuture<Session> owned(final Principal principal, final String sessionId)
+    {
+        if (!SessionIds.isWellFormed(sessionId))
+        {
+            return CompletableFuture.failedFuture(ChatException.badRequest("malformed session id"));
+        }
+        return store.load(sessionId).thenApply(session ->
+        {
+            if (session == null)
+            {
+                throw ChatException.notFound("session not found");
+            }
+            if (!session.user().equals(principal.subject()))
+            {
+                throw ChatException.forbidden("session belongs to another user");
+            }
+            return session;
+        });
+    }
+
+    private static Audience parseAudience(final String id)
+    {
+        if (id.isEmpty())
+        {
+            return null;
+        }
+        final Audience audience = Audience.fromId(id);
+        if (audience == null)
+        {
+            throw ChatException.badRequest("unknown audience '" + id + "' (expected: campus, experienced or intern)");
+        }
+        return audience;
+    }
+}

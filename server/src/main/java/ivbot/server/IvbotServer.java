@@ -1,0 +1,186 @@
+package ivbot.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import ivbot.codec.VarintFrameDecoder;
+import ivbot.codec.VarintFrameEncoder;
+import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.frame.FrameChatHandler;
+import ivbot.server.http.HttpChatHandler;
+import ivbot.server.http.JsonHttpObjectAggregator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Binds one port that serves HTTP/1.1 JSON and protobuf frames, told apart per connection by
+ * {@link PortUnificationHandler}. Uses epoll where available, NIO otherwise. The server does not own
+ * the {@link ChatService}'s collaborators; {@link #close()} stops accepting, lets in-flight requests
+ * finish within the quiet period, and shuts the event loops down.
+ */
+public final class IvbotServer implements AutoCloseable
+{
+    /** Pipeline handler names. */
+    public static final String UNIFICATION = "unification";
+    public static final String IDLE = "idle";
+    public static final String IDLE_CLOSE = "idleClose";
+    public static final String HTTP_CODEC = "httpCodec";
+    public static final String HTTP_AGGREGATOR = "httpAggregator";
+    public static final String FRAME_DECODER = "frameDecoder";
+    public static final String FRAME_ENCODER = "frameEncoder";
+    public static final String CHAT = "chat";
+
+    private static final Logger LOG = LoggerFactory.getLogger(IvbotServer.class);
+
+    private final ServerConfig config;
+    private final ChatService chat;
+    private final JwtAuthenticator authenticator;
+    private final EventLoopGroup group;
+    private final Class<? extends ServerSocketChannel> channelClass;
+    private final String transport;
+    private Channel serverChannel;
+
+    /**
+     * @param config        the concluded settings.
+     * @param chat          the chat service.
+     * @param authenticator the token verifier.
+     */
+    public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator)
+    {
+        this.config = config;
+        this.chat = chat;
+        this.authenticator = authenticator;
+        if (Epoll.isAvailable())
+        {
+            group = new MultiThreadIoEventLoopGroup(config.ioThreads, EpollIoHandler.newFactory());
+            channelClass = EpollServerSocketChannel.class;
+            transport = "epoll";
+        }
+        else
+        {
+            group = new MultiThreadIoEventLoopGroup(config.ioThreads, NioIoHandler.newFactory());
+            channelClass = NioServerSocketChannel.class;
+            transport = "nio";
+        }
+    }
+
+    /**
+     * Binds the port.
+     *
+     * @return this.
+     * @throws InterruptedException when interrupted while binding.
+     */
+    public IvbotServer start() throws InterruptedException
+    {
+        final ServerBootstrap bootstrap = new ServerBootstrap()
+            .group(group)
+            .channel(channelClass)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new ChannelInitializer<SocketChannel>()
+            {
+                @Override
+                protected void initChannel(final SocketChannel ch)
+                {
+                    ch.pipeline()
+                        .addLast(IDLE, new IdleStateHandler(config.idleTimeoutSeconds, 0, 0))
+                        .addLast(IDLE_CLOSE, IdleCloseHandler.INSTANCE)
+                        .addLast(UNIFICATION, new PortUnificationHandler(new Installer()));
+                }
+            });
+        serverChannel = bootstrap.bind(config.host, config.port).sync().channel();
+        LOG.info("ivbot listening on {} ({}, {} event loops, sessions: {})",
+            serverChannel.localAddress(), transport, config.ioThreads, chat.store().describe());
+        return this;
+    }
+
+    /**
+     * @return the bound port.
+     */
+    public int port()
+    {
+        return ((InetSocketAddress)serverChannel.localAddress()).getPort();
+    }
+
+    /**
+     * @return {@code "epoll"} or {@code "nio"}.
+     */
+    public String transport()
+    {
+        return transport;
+    }
+
+    /**
+     * Stops accepting and shuts the event loops down gracefully (in-flight work gets up to 2 s).
+     */
+    @Override
+    public void close()
+    {
+        if (serverChannel != null)
+        {
+            serverChannel.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+    }
+
+    private final class Installer implements PortUnificationHandler.ProtocolInstaller
+    {
+        @Override
+        public void installHttp(final ChannelPipeline pipeline)
+        {
+            pipeline.addLast(HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                    .setMaxInitialLineLength(4096)
+                    .setMaxHeaderSize(8192)))
+                .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes))
+                .addLast(CHAT, new HttpChatHandler(chat, authenticator, config.maxPipelined));
+        }
+
+        @Override
+        public void installFrames(final ChannelPipeline pipeline)
+        {
+            pipeline.addLast(FRAME_DECODER, new VarintFrameDecoder(config.maxFrameBytes))
+                .addLast(FRAME_ENCODER, VarintFrameEncoder.INSTANCE)
+                .addLast(CHAT, new FrameChatHandler(chat, authenticator, config.maxPipelined));
+        }
+    }
+
+    /**
+     * Closes a connection on which nothing was read for the idle timeout.
+     */
+    @io.netty.channel.ChannelHandler.Sharable
+    static final class IdleCloseHandler extends ChannelInboundHandlerAdapter
+    {
+        static final IdleCloseHandler INSTANCE = new IdleCloseHandler();
+
+        @Override
+        public void userEventTriggered(final ChannelHandlerContext ctx, final Object evt) throws Exception
+        {
+            if (evt instanceof IdleStateEvent)
+            {
+                ctx.close();
+                return;
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package ivbot.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Processes a connection's requests one at a time and in arrival order, so pipelined requests are
+ * answered in order and two turns of one connection never race on a session. Requests that arrive while
+ * one is in flight wait in a bounded per-connection queue; when it holds {@code maxPending} requests the
+ * handler stops reading from the socket (auto-read off) until it drains, so a client that pipelines
+ * thousands of requests is slowed down by TCP, not buffered in memory.
+ * <p>
+ * Not sharable. All state is touched on the channel's event loop only: a future that completes on another
+ * thread hands its result back through {@code ctx.executor()}. Responses of requests that complete
+ * synchronously are written without a flush and flushed once the queue is empty.
+ *
+ * @param <I> the inbound request type.
+ */
+public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapter
+{
+    private final Class<I> requestType;
+    private final int maxPending;
+    private final ArrayDeque<I> pending = new ArrayDeque<>();
+    private boolean busy;
+    private boolean closed;
+
+    /**
+     * @param requestType the inbound message type this handler takes; others pass on.
+     * @param maxPending  the most queued requests before reading pauses.
+     */
+    protected SerialRequestHandler(final Class<I> requestType, final int maxPending)
+    {
+        if (maxPending <= 0)
+        {
+            throw new IllegalArgumentException("maxPending=" + maxPending + " (expected: > 0)");
+        }
+        this.requestType = requestType;
+        this.maxPending = maxPending;
+    }
+
+    /**
+     * Starts processing one request. Called on the event loop. Must not throw.
+     *
+     * @param ctx     the context.
+     * @param request the request; ownership stays with this handler, which releases it after
+     *                {@link #respond} has run.
+     * @return the response object to pass to {@link #respond}.
+     */
+    protected abstract CompletableFuture<?> process(ChannelHandlerContext ctx, I request);
+
+    /**
+     * Writes the outcome of a request without flushing. Called on the event loop.
+     *
+     * @param ctx     the context.
+     * @param request the request.
+     * @param result  the value of {@link #process}'s future, or {@code null} when it failed.
+     * @param error   the failure, or {@code null}.
+     * @return false to close the connection after this response (the rest of the queue is dropped).
+     */
+    protected abstract boolean respond(ChannelHandlerContext ctx, I request, Object result, Throwable error);
+
+    @Override
+    public final void channelRead(final ChannelHandlerContext ctx, final Object msg)
+    {
+        if (!requestType.isInstance(msg))
+        {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (closed)
+        {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        pending.add(requestType.cast(msg));
+        if (pending.size() >= maxPending)
+        {
+            ctx.channel().config().setAutoRead(false);
+        }
+        drain(ctx);
+    }
+
+    private void drain(final ChannelHandlerContext ctx)
+    {
+        boolean wrote = false;
+        while (!busy && !closed)
+        {
+            final I request = pending.poll();
+            if (request == null)
+            {
+                break;
+            }
+            busy = true;
+            final CompletableFuture<?> future = process(ctx, request);
+            if (future.isDone())
+            {
+                complete(ctx, request, future);
+                wrote = true;
+            }
+            else
+            {
+                future.whenComplete((r, e) ->
+                {
+                    if (ctx.executor().inEventLoop())
+                    {
+                        afterAsync(ctx, request, future);
+                    }
+                    else
+                    {
+                        ctx.executor().execute(() -> afterAsync(ctx, request, future));
+                    }
+                });
+            }
+        }
+        if (wrote)
+        {
+            ctx.flush();
+        }
+        if (!closed && pending.size() < maxPending / 2 && !ctx.channel().config().isAutoRead())
+        {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void afterAsync(final ChannelHandlerContext ctx, final I request, final CompletableFuture<?> future)
+    {
+        complete(ctx, request, future);
+        ctx.flush();
+        drain(ctx);
+    }
+
+    private void complete(final ChannelHandlerContext ctx, final I request, final CompletableFuture<?> future)
+    {
+        busy = false;
+        Object result = null;
+        Throwable error = null;
+        try
+        {
+            result = future.join();
+        }
+        catch (final RuntimeException ex)
+        {
+            error = ex;
+        }
+        try
+        {
+            if (!closed && !respond(ctx, request, result, error))
+            {
+                closed = true;
+                releasePending();
+            }
+        }
+        finally
+        {
+            ReferenceCountUtil.release(request);
+        }
+    }
+
+    /**
+     * @return true once a response asked for the connection to close.
+     */
+    protected final boolean isClosing()
+    {
+        return closed;
+    }
+
+    private void releasePending()
+    {
+        I request;
+        while ((request = pending.poll()) != null)
+        {
+            ReferenceCountUtil.release(request);
+        }
+    }
+
+    @Override
+    public void channelInactive(final ChannelHandlerContext ctx) throws Exception
+    {
+        closed = true;
+        releasePending();
+        super.channelInactive(ctx);
+    }
+}

@@ -1,0 +1,122 @@
+package ivbot.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
+import ivbot.inference.rules.RuleClassifier;
+import ivbot.proto.ChatReply;
+import ivbot.proto.ChatRequest;
+import ivbot.server.ChatService;
+import ivbot.server.auth.Principal;
+import ivbot.server.dialog.DialogManager;
+import ivbot.server.kb.KnowledgeBase;
+import ivbot.server.session.InMemorySessionStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ivbot eval-dialogs --data FILE [--classifier rules|model]}: runs each JSONL dialog through the real
+ * {@link ChatService} in a fresh session and counts turns whose resolved intent and audience both match.
+ * Prints each miss, then as its last line exactly {@code turn_accuracy=A turns=N dialogs=D}.
+ */
+@Command(name = "eval-dialogs", mixinStandardHelpOptions = true, description = "Evaluate multi-turn resolution on JSONL dialogs.")
+final class EvalDialogsCommand implements Callable<Integer>
+{
+    @Option(names = "--data", required = true, description = "JSONL, one dialog a line: {\"id\", \"turns\": [{\"text\", \"intent\", \"audience\"}]}.")
+    Path data;
+
+    @Option(names = "--classifier", defaultValue = "rules", description = "rules or model (default: ${DEFAULT-VALUE}).")
+    String classifier;
+
+    @Option(names = "--kb", defaultValue = "${sys:ivbot.home:-.}/models/kb", description = "Knowledge-base directory (default: ${DEFAULT-VALUE}).")
+    Path kb;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (!"rules".equals(classifier))
+        {
+            System.err.println("--classifier=" + classifier + " (expected: rules; no model package is installed)");
+            return 2;
+        }
+        final KnowledgeBase knowledgeBase = KnowledgeBase.load(kb);
+        try (InMemorySessionStore store = new InMemorySessionStore(100_000, 600, Ticker.systemTicker()))
+        {
+            final ChatService chat = new ChatService(
+                store, RuleClassifier.loadDefault(), new DialogManager(), () -> knowledgeBase, System::currentTimeMillis);
+            System.out.println(run(chat, data));
+        }
+        return 0;
+    }
+
+    /**
+     * Runs every dialog of a JSONL file.
+     *
+     * @param chat the chat service to drive.
+     * @param file the JSONL file.
+     * @return the misses, one a line, then the summary line.
+     * @throws IOException when the file is unreadable or a line is malformed.
+     */
+    static String run(final ChatService chat, final Path file) throws IOException
+    {
+        final ObjectMapper mapper = new ObjectMapper();
+        final Principal principal = new Principal("eval", null, Long.MAX_VALUE);
+        final StringBuilder out = new StringBuilder();
+        int dialogs = 0;
+        int turns = 0;
+        int right = 0;
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            String line;
+            int number = 0;
+            while ((line = reader.readLine()) != null)
+            {
+                number++;
+                if (line.isBlank())
+                {
+                    continue;
+                }
+                final JsonNode dialog = mapper.readTree(line);
+                if (!dialog.path("turns").isArray())
+                {
+                    throw new IOException(file + ":" + number + ": a dialog needs a \"turns\" array");
+                }
+                dialogs++;
+                String sessionId = "";
+                int index = 0;
+                for (final JsonNode turn : dialog.path("turns"))
+                {
+                    index++;
+                    final ChatReply reply = chat.chat(principal, ChatRequest.newBuilder()
+                        .setSessionId(sessionId).setQuery(turn.path("text").asText()).build(), System.nanoTime()).join();
+                    sessionId = reply.getSessionId();
+                    final String intent = turn.path("intent").asText();
+                    final String audience = turn.path("audience").isNull() ? "" : turn.path("audience").asText("");
+                    turns++;
+                    if (intent.equals(reply.getIntent()) && audience.equals(reply.getAudience()))
+                    {
+                        right++;
+                    }
+                    else
+                    {
+                        out.append(String.format(Locale.ROOT, "miss %s turn %d: %s expected %s/%s got %s/%s%n",
+                            dialog.path("id").asText(), index, turn.path("text").asText(), intent,
+                            audience.isEmpty() ? "-" : audience, reply.getIntent(),
+                            reply.getAudience().isEmpty() ? "-" : reply.getAudience()));
+                    }
+                }
+            }
+        }
+        out.append(String.format(Locale.ROOT, "turn_accuracy=%.4f turns=%d dialogs=%d",
+            turns == 0 ? 0.0 : (double)right / turns, turns, dialogs));
+        return out.toString();
+    }
+}

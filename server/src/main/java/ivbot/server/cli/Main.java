@@ -1,0 +1,37 @@
+package ivbot.server.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ivbot} command line: {@code serve}, {@code token}, {@code eval}, {@code eval-dialogs}.
+ */
+@Command(
+    name = "ivbot",
+    mixinStandardHelpOptions = true,
+    version = "ivbot 0.1.0",
+    description = "Recruiting and HR-policy chat assistant server.",
+    subcommands = {ServeCommand.class, TokenCommand.class, EvalCommand.class, EvalDialogsCommand.class})
+public final class Main implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /**
+     * @param args the command line.
+     */
+    public static void main(final String[] args)
+    {
+        final int code = new CommandLine(new Main()).execute(args);
+        if (code != 0)
+        {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public void run()
+    {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,136 @@
+package ivbot.server.cli;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import ivbot.inference.rules.RuleClassifier;
+import ivbot.server.ChatService;
+import ivbot.server.IvbotServer;
+import ivbot.server.ServerConfig;
+import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.auth.JwtSecrets;
+import ivbot.server.auth.TokenIssuer;
+import ivbot.server.dialog.DialogManager;
+import ivbot.server.kb.KnowledgeBaseWatcher;
+import ivbot.server.session.InMemorySessionStore;
+import ivbot.server.session.RedisSessionStore;
+import ivbot.server.session.SessionStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ivbot serve}: runs the server until SIGTERM or SIGINT, then shuts down gracefully.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the chat server.")
+final class ServeCommand implements Callable<Integer>
+{
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Bind address (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port for HTTP and protobuf (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--io-threads", defaultValue = "0", description = "Event-loop threads, 0 = cores (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
+    @Option(names = "--redis", description = "redis://host:port or redis-sentinel://host:port[,host:port]#master; in-process store when absent.")
+    String redis;
+
+    @Option(names = "--redis-timeout-ms", defaultValue = "1000", description = "Redis command timeout (default: ${DEFAULT-VALUE}).")
+    long redisTimeoutMs;
+
+    @Option(names = "--session-ttl", defaultValue = "600", description = "Session TTL in seconds (default: ${DEFAULT-VALUE}).")
+    int sessionTtl;
+
+    @Option(names = "--max-sessions", defaultValue = "1000000", description = "In-process store bound (default: ${DEFAULT-VALUE}).")
+    long maxSessions;
+
+    @Option(names = "--kb", defaultValue = "${sys:ivbot.home:-.}/models/kb", description = "Knowledge-base directory (default: ${DEFAULT-VALUE}).")
+    Path kb;
+
+    @Option(names = "--kb-poll-ms", defaultValue = "2000", description = "Knowledge-base change polling, 0 = off (default: ${DEFAULT-VALUE}).")
+    long kbPollMs;
+
+    @Option(names = "--max-pipelined", defaultValue = "64", description = "Queued requests per connection (default: ${DEFAULT-VALUE}).")
+    int maxPipelined;
+
+    @Option(names = "--idle-timeout-s", defaultValue = "60", description = "Close connections idle this long (default: ${DEFAULT-VALUE}).")
+    int idleTimeout;
+
+    @Option(names = "--jwt-public-key", description = "PEM public key (RSA: RS256, EC: ES256) instead of the HS256 secret.")
+    Path jwtPublicKey;
+
+    @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: ~/.ivbot/dev-jwt-secret).")
+    Path devSecretFile;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final ServerConfig config = new ServerConfig();
+        config.host = host;
+        config.port = port;
+        config.ioThreads = ioThreads;
+        config.redisUri = redis;
+        config.redisTimeoutMs = redisTimeoutMs;
+        config.sessionTtlSeconds = sessionTtl;
+        config.maxSessions = maxSessions;
+        config.knowledgeBaseDir = kb;
+        config.knowledgeBasePollMs = kbPollMs;
+        config.maxPipelined = maxPipelined;
+        config.idleTimeoutSeconds = idleTimeout;
+        final JwtAuthenticator authenticator;
+        try
+        {
+            config.conclude();
+            authenticator = authenticator();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("ivbot: " + ex.getMessage());
+            return 2;
+        }
+
+        final SessionStore store = config.redisUri == null ?
+            new InMemorySessionStore(config.maxSessions, config.sessionTtlSeconds, Ticker.systemTicker()) :
+            new RedisSessionStore(config.redisUri, config.sessionTtlSeconds, Duration.ofMillis(config.redisTimeoutMs));
+        final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
+        final ChatService chat = new ChatService(
+            store, RuleClassifier.loadDefault(), new DialogManager(), kbWatcher::current, System::currentTimeMillis);
+        final IvbotServer server = new IvbotServer(config, chat, authenticator).start();
+
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            server.close();
+            kbWatcher.close();
+            store.close();
+            stopped.countDown();
+        }, "ivbot-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    private JwtAuthenticator authenticator() throws Exception
+    {
+        if (jwtPublicKey != null)
+        {
+            final JwtAuthenticator authenticator = JwtAuthenticator.publicKey(jwtPublicKey, System::currentTimeMillis);
+            System.out.println("ivbot: verifying " + authenticator.algorithm() + " tokens with " + jwtPublicKey);
+            return authenticator;
+        }
+        final byte[] fromEnv = JwtSecrets.fromEnvironment();
+        if (fromEnv != null)
+        {
+            return JwtAuthenticator.hmac(fromEnv, System::currentTimeMillis);
+        }
+        final Path file = devSecretFile != null ? devSecretFile : JwtSecrets.defaultDevSecretFile();
+        final byte[] secret = JwtSecrets.loadOrCreateDevSecret(file);
+        final String token = new TokenIssuer(secret).issue("dev", null, Duration.ofHours(12), System.currentTimeMillis());
+        System.out.println("ivbot: " + JwtSecrets.ENV + " is not set; using the dev secret in " + file + " (mode 0600)");
+        System.out.println("ivbot: dev token (sub=dev, 12h): " + token);
+        return JwtAuthenticator.hmac(secret, System::currentTimeMillis);
+    }
+}

@@ -1,0 +1,164 @@
+package ivbot.server.frame;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import ivbot.proto.AuthOk;
+import ivbot.proto.ChatReply;
+import ivbot.proto.ChatRequest;
+import ivbot.proto.Error;
+import ivbot.proto.Frame;
+import ivbot.proto.Heartbeat;
+import ivbot.proto.HeartbeatAck;
+import ivbot.server.ChatException;
+import ivbot.server.ChatService;
+import ivbot.server.SerialRequestHandler;
+import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.auth.Principal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The protobuf transport: {@link Frame}s in, {@link Frame}s out. A connection authenticates with an
+ * {@code Auth} frame (answered by {@code AuthOk} or an {@code Error}); a {@code ChatRequest} or
+ * {@code Heartbeat} carrying its own token runs as that token's subject instead. Requests are answered in
+ * arrival order, each reply or error echoing its {@code request_id}. A request-level failure answers an
+ * {@code Error} frame and keeps the connection; a frame that is too long or does not parse answers an
+ * {@code Error} frame and closes it. Not sharable: holds the connection's principal.
+ */
+public final class FrameChatHandler extends SerialRequestHandler<Frame>
+{
+    private static final Logger LOG = LoggerFactory.getLogger(FrameChatHandler.class);
+
+    private final ChatService chat;
+    private final JwtAuthenticator authenticator;
+    private Principal connectionPrincipal;
+
+    /**
+     * @param chat          the chat service.
+     * @param authenticator the token verifier.
+     * @param maxPending    the most pipelined frames queued before reading pauses.
+     */
+    public FrameChatHandler(final ChatService chat, final JwtAuthenticator authenticator, final int maxPending)
+    {
+        super(Frame.class, maxPending);
+        this.chat = chat;
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    protected CompletableFuture<?> process(final ChannelHandlerContext ctx, final Frame frame)
+    {
+        try
+        {
+            switch (frame.getBodyCase())
+            {
+                case AUTH:
+                    connectionPrincipal = null;
+                    final Principal principal = authenticator.authenticate(frame.getAuth().getToken());
+                    connectionPrincipal = principal;
+                    return CompletableFuture.completedFuture(Frame.newBuilder().setAuthOk(AuthOk.newBuilder()
+                        .setSubject(principal.subject())
+                        .setExpiresAt(principal.expiresAtEpochMs() == Long.MAX_VALUE ? 0 : principal.expiresAtEpochMs() / 1000))
+                        .build());
+                case CHAT_REQUEST:
+                    final ChatRequest request = frame.getChatRequest();
+                    return chat.chat(principal(request.getToken()), request, System.nanoTime())
+                        .thenApply(reply -> Frame.newBuilder().setChatReply(reply).build());
+                case HEARTBEAT:
+                    final Heartbeat heartbeat = frame.getHeartbeat();
+                    return chat.heartbeat(principal(heartbeat.getToken()), heartbeat.getSessionId())
+                        .thenApply(ttl -> Frame.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
+                            .setRequestId(heartbeat.getRequestId())
+                            .setSessionId(heartbeat.getSessionId())
+                            .setTtlSeconds(ttl)).build());
+                default:
+                    throw ChatException.badRequest("unexpected frame: " + frame.getBodyCase());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private Principal principal(final String token)
+    {
+        if (!token.isEmpty())
+        {
+            return authenticator.authenticate(token);
+        }
+        if (connectionPrincipal == null)
+        {
+            throw ChatException.unauthorized("not authenticated: send an Auth frame or a token with the request");
+        }
+        if (connectionPrincipal.expiresAtEpochMs() <= System.currentTimeMillis())
+        {
+            connectionPrincipal = null;
+            throw ChatException.unauthorized("token expired");
+        }
+        return connectionPrincipal;
+    }
+
+    @Override
+    protected boolean respond(final ChannelHandlerContext ctx, final Frame frame, final Object result, final Throwable error)
+    {
+        if (error == null)
+        {
+            ctx.write(result, ctx.voidPromise());
+            return true;
+        }
+        final ChatException ex = ChatException.of(error);
+        ctx.write(errorFrame(requestId(frame), ex.code(), ex.getMessage(), ex.status()), ctx.voidPromise());
+        return true;
+    }
+
+    private static long requestId(final Frame frame)
+    {
+        switch (frame.getBodyCase())
+        {
+            case CHAT_REQUEST:
+                return frame.getChatRequest().getRequestId();
+            case HEARTBEAT:
+                return frame.getHeartbeat().getRequestId();
+            default:
+                return 0;
+        }
+    }
+
+    /**
+     * @param requestId the request id to echo, 0 when none.
+     * @param code      the error code.
+     * @param message   the message.
+     * @param status    the equivalent HTTP status.
+     * @return an {@code Error} frame.
+     */
+    public static Frame errorFrame(final long requestId, final String code, final String message, final int status)
+    {
+        return Frame.newBuilder().setError(Error.newBuilder()
+            .setRequestId(requestId).setCode(code).setMessage(message).setStatus(status)).build();
+    }
+
+    @Override
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        final Frame error;
+        if (cause instanceof TooLongFrameException)
+        {
+            error = errorFrame(0, "frame_too_large", cause.getMessage(), 413);
+        }
+        else if (cause instanceof DecoderException)
+        {
+            error = errorFrame(0, "bad_frame", cause.getMessage(), 400);
+        }
+        else
+        {
+            LOG.debug("closing protobuf connection after unexpected error", cause);
+            error = errorFrame(0, "internal", "internal error", 500);
+        }
+        ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+    }
+}

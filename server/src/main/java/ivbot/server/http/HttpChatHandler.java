@@ -1,0 +1,256 @@
+package ivbot.server.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import ivbot.codec.ChatJsonCodec;
+import ivbot.codec.MalformedJsonException;
+import ivbot.proto.ChatReply;
+import ivbot.proto.ChatRequest;
+import ivbot.server.ChatException;
+import ivbot.server.ChatService;
+import ivbot.server.SerialRequestHandler;
+import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.auth.Principal;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The HTTP/1.1 JSON API:
+ * <pre>
+ *   POST   /v1/chat                     a chat turn (bearer token, JSON body)
+ *   POST   /v1/sessions/{id}/heartbeat  renews the session's TTL
+ *   DELETE /v1/sessions/{id}            deletes the session
+ *   GET    /healthz                     the process is up
+ *   GET    /readyz                      the session store is reachable (503 when degraded)
+ * </pre>
+ * Requests of a connection are answered in order (see {@link SerialRequestHandler}); keep-alive and
+ * pipelining work. Each request holds a {@link FullHttpRequest} that this handler releases. Not sharable.
+ */
+public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
+{
+    private static final String SESSIONS_PREFIX = "/v1/sessions/";
+    private static final String HEARTBEAT_SUFFIX = "/heartbeat";
+    private static final String BEARER = "bearer ";
+
+    private final ChatService chat;
+    private final JwtAuthenticator authenticator;
+
+    /**
+     * @param chat          the chat service.
+     * @param authenticator the token verifier.
+     * @param maxPending    the most pipelined requests queued before reading pauses.
+     */
+    public HttpChatHandler(final ChatService chat, final JwtAuthenticator authenticator, final int maxPending)
+    {
+        super(FullHttpRequest.class, maxPending);
+        this.chat = chat;
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    protected CompletableFuture<?> process(final ChannelHandlerContext ctx, final FullHttpRequest request)
+    {
+        try
+        {
+            return route(ctx, request, System.nanoTime());
+        }
+        catch (final RuntimeException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private CompletableFuture<?> route(final ChannelHandlerContext ctx, final FullHttpRequest request, final long startNs)
+    {
+        if (request.decoderResult().isFailure())
+        {
+            final Throwable cause = request.decoderResult().cause();
+            throw cause instanceof TooLongFrameException ?
+                new ChatException(431, "headers_too_large", "request line or headers too large") :
+                ChatException.badRequest("malformed HTTP request");
+        }
+        final String path = new QueryStringDecoder(request.uri()).path();
+        final HttpMethod method = request.method();
+        switch (path)
+        {
+            case "/v1/chat":
+                requireMethod(method, HttpMethod.POST);
+                return chat(ctx, request, startNs);
+            case "/healthz":
+                requireMethod(method, HttpMethod.GET);
+                return CompletableFuture.completedFuture(new Status(200, "status", "ok"));
+            case "/readyz":
+                requireMethod(method, HttpMethod.GET);
+                final boolean ready = chat.store().isReady();
+                return CompletableFuture.completedFuture(new Status(ready ? 200 : 503,
+                    "status", ready ? "ready" : "degraded", "session_store", chat.store().describe()));
+            default:
+                return sessions(request, path, method);
+        }
+    }
+
+    private CompletableFuture<?> sessions(final FullHttpRequest request, final String path, final HttpMethod method)
+    {
+        if (!path.startsWith(SESSIONS_PREFIX))
+        {
+            throw ChatException.notFound("no such resource: " + path);
+        }
+        final String rest = path.substring(SESSIONS_PREFIX.length());
+        if (rest.endsWith(HEARTBEAT_SUFFIX))
+        {
+            final String id = rest.substring(0, rest.length() - HEARTBEAT_SUFFIX.length());
+            requireMethod(method, HttpMethod.POST);
+            final Principal principal = authenticate(request);
+            return chat.heartbeat(principal, id)
+                .thenApply(ttl -> new Status(200, "session_id", id, "ttl_seconds", ttl));
+        }
+        if (rest.isEmpty() || rest.indexOf('/') >= 0)
+        {
+            throw ChatException.notFound("no such resource: " + path);
+        }
+        requireMethod(method, HttpMethod.DELETE);
+        final Principal principal = authenticate(request);
+        return chat.delete(principal, rest).thenApply(deleted -> new Status(200, "session_id", rest, "deleted", deleted));
+    }
+
+    private CompletableFuture<ChatReply> chat(final ChannelHandlerContext ctx, final FullHttpRequest request, final long startNs)
+    {
+        final Principal principal = authenticate(request);
+        final String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        if (contentType == null || !HttpUtil.getMimeType(contentType).toString().equalsIgnoreCase("application/json"))
+        {
+            throw new ChatException(415, "unsupported_media_type", "content type must be application/json");
+        }
+        final ChatRequest chatRequest;
+        try
+        {
+            chatRequest = ChatJsonCodec.readChatRequest(request.content()).build();
+        }
+        catch (final MalformedJsonException ex)
+        {
+            throw ChatException.badRequest(ex.getMessage());
+        }
+        return chat.chat(principal, chatRequest, startNs);
+    }
+
+    private Principal authenticate(final FullHttpRequest request)
+    {
+        final String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || header.isEmpty())
+        {
+            throw ChatException.unauthorized("missing bearer token");
+        }
+        if (header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length()))
+        {
+            throw ChatException.unauthorized("malformed authorization header (expected: Bearer <token>)");
+        }
+        return authenticator.authenticate(header.substring(BEARER.length()).strip());
+    }
+
+    private static void requireMethod(final HttpMethod actual, final HttpMethod allowed)
+    {
+        if (!allowed.equals(actual))
+        {
+            throw new MethodNotAllowed(allowed);
+        }
+    }
+
+    @Override
+    protected boolean respond(
+        final ChannelHandlerContext ctx, final FullHttpRequest request, final Object result, final Throwable error)
+    {
+        final boolean keepAlive = HttpUtil.isKeepAlive(request) && !request.decoderResult().isFailure();
+        final FullHttpResponse response;
+        if (error != null)
+        {
+            response = errorResponse(ctx, error, keepAlive);
+        }
+        else if (result instanceof ChatReply)
+        {
+            final ByteBuf body = ctx.alloc().buffer(512);
+            ChatJsonCodec.writeChatReply((ChatReply)result, body);
+            response = HttpResponses.json(HttpResponseStatus.OK, body, keepAlive);
+        }
+        else
+        {
+            final Status status = (Status)result;
+            final ByteBuf body = ctx.alloc().buffer(128);
+            ChatJsonCodec.writeObject(body, status.fields);
+            response = HttpResponses.json(HttpResponseStatus.valueOf(status.code), body, keepAlive);
+        }
+        if (keepAlive)
+        {
+            ctx.write(response, ctx.voidPromise());
+            return true;
+        }
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        return false;
+    }
+
+    private static FullHttpResponse errorResponse(
+        final ChannelHandlerContext ctx, final Throwable error, final boolean keepAlive)
+    {
+        Throwable cause = error;
+        while (cause.getCause() != null && !(cause instanceof MethodNotAllowed) && !(cause instanceof ChatException))
+        {
+            cause = cause.getCause();
+        }
+        if (cause instanceof MethodNotAllowed)
+        {
+            final FullHttpResponse response = HttpResponses.error(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                "method_not_allowed", "method not allowed (allowed: " + ((MethodNotAllowed)cause).allowed + ")",
+                ctx.alloc(), keepAlive);
+            response.headers().set(HttpHeaderNames.ALLOW, ((MethodNotAllowed)cause).allowed.name());
+            return response;
+        }
+        final ChatException ex = ChatException.of(error);
+        final FullHttpResponse response = HttpResponses.error(
+            HttpResponseStatus.valueOf(ex.status()), ex.code(), ex.getMessage(), ctx.alloc(), keepAlive);
+        if (ex.status() == 401)
+        {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        else if (ex.status() == 503)
+        {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        return response;
+    }
+
+    /**
+     * A small JSON object response: status code and flat fields.
+     */
+    private static final class Status
+    {
+        final int code;
+        final Object[] fields;
+
+        Status(final int code, final Object... fields)
+        {
+            this.code = code;
+            this.fields = fields;
+        }
+    }
+
+    private static final class MethodNotAllowed extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        final transient HttpMethod allowed;
+
+        MethodNotAllowed(final HttpMethod allowed)
+        {
+            super(null, null, false, false);
+            this.allowed = allowed;
+        }
+    }
+}

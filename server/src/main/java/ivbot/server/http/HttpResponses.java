@@ -1,0 +1,64 @@
+package ivbot.server.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import ivbot.codec.ChatJsonCodec;
+
+/**
+ * Builds the JSON responses of the HTTP API; the one place where failures become status codes and
+ * error bodies. The returned responses own their content buffers until written.
+ */
+public final class HttpResponses
+{
+    private static final AsciiString APPLICATION_JSON_UTF8 = AsciiString.cached("application/json; charset=utf-8");
+
+    private HttpResponses()
+    {
+    }
+
+    /**
+     * @param status    the status.
+     * @param content   the JSON body; ownership passes to the response.
+     * @param keepAlive whether the connection stays open after this response.
+     * @return the response, with content type and length set.
+     */
+    public static FullHttpResponse json(final HttpResponseStatus status, final ByteBuf content, final boolean keepAlive)
+    {
+        final FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        response.headers()
+            .set(HttpHeaderNames.CONTENT_TYPE, APPLICATION_JSON_UTF8)
+            .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        if (!keepAlive)
+        {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return response;
+    }
+
+    /**
+     * @param status    the status.
+     * @param code      the machine-readable error code.
+     * @param message   the human-readable message.
+     * @param alloc     the allocator for the body.
+     * @param keepAlive whether the connection stays open.
+     * @return a response with body {@code {"error": {"code": ..., "message": ...}}}.
+     */
+    public static FullHttpResponse error(
+        final HttpResponseStatus status,
+        final String code,
+        final String message,
+        final ByteBufAllocator alloc,
+        final boolean keepAlive)
+    {
+        final ByteBuf body = alloc.buffer(64 + message.length() * 3);
+        ChatJsonCodec.writeError(code, message, body);
+        return json(status, body, keepAlive);
+    }
+}
