@@ -22,11 +22,23 @@ public final class Main implements Runnable
      */
     public static void main(final String[] args)
     {
-        final int code = new CommandLine(new Main()).execute(args);
+        final int code = commandLine().execute(args);
         if (code != 0)
         {
             System.exit(code);
         }
+    }
+
+    /**
+     * @return the command line, with failures of a command printed as one line naming the problem.
+     */
+    public static CommandLine commandLine()
+    {
+        return new CommandLine(new Main()).setExecutionExceptionHandler((ex, cmd, parsed) ->
+        {
+            cmd.getErr().println("ivbot " + cmd.getCommandName() + ": " + ex.getMessage());
+            return 1;
+        });
     }
 
     @Override

@@ -1,0 +1,112 @@
+package ivbot.server.cli;
+
+import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.auth.Principal;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CliTest
+{
+    private static final class Run
+    {
+        int code;
+        String out;
+    }
+
+    private static synchronized Run run(final String... args)
+    {
+        final PrintStream saved = System.out;
+        final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        final Run run = new Run();
+        try
+        {
+            System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+            run.code = Main.commandLine().execute(args);
+        }
+        finally
+        {
+            System.setOut(saved);
+        }
+        run.out = buffer.toString(StandardCharsets.UTF_8).strip();
+        return run;
+    }
+
+    private static String lastLine(final String text)
+    {
+        final String[] lines = text.split("\n");
+        return lines[lines.length - 1];
+    }
+
+    private static Path kbDir()
+    {
+        final String root = System.getProperty("ivbot.repo.root");
+        Path dir = root != null ? Path.of(root) : Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(dir.resolve("models/kb")))
+        {
+            dir = dir.getParent();
+        }
+        return dir.resolve("models/kb");
+    }
+
+    @Test
+    void shouldPrintEvalSummaryAsLastLine(@TempDir final Path dir) throws Exception
+    {
+        final Path data = dir.resolve("small.tsv");
+        Files.writeString(data, "text\tintent\taudience\n年假几天\tleave_annual\t\n病假工资怎么算\tleave_sick\t\n"
+            + "今天天气怎么样\tout_of_scope\t\n公积金比例多少\tleave_annual\tcampus\n", StandardCharsets.UTF_8);
+        final Run run = run("eval", "--data", data.toString());
+        assertEquals(0, run.code);
+        assertEquals("accuracy=0.7500 macro_f1=0.6667 n=4", lastLine(run.out), run.out);
+        assertTrue(run.out.contains("leave_annual"), run.out);
+    }
+
+    @Test
+    void shouldRefuseMalformedEvalFile(@TempDir final Path dir) throws Exception
+    {
+        final Path data = dir.resolve("bad.tsv");
+        Files.writeString(data, "text\tintent\taudience\n年假几天\tno_such_intent\t\n", StandardCharsets.UTF_8);
+        assertTrue(run("eval", "--data", data.toString()).code != 0);
+        assertEquals(2, run("eval", "--data", data.toString(), "--classifier", "bert").code);
+    }
+
+    @Test
+    void shouldPrintDialogSummaryAsLastLine(@TempDir final Path dir) throws Exception
+    {
+        final Path data = dir.resolve("dialogs.jsonl");
+        Files.writeString(data,
+            "{\"id\":\"a\",\"turns\":[{\"text\":\"校招生年假几天?\",\"intent\":\"leave_annual\",\"audience\":\"campus\"},"
+                + "{\"text\":\"那病假呢\",\"intent\":\"leave_sick\",\"audience\":\"campus\"}]}\n"
+                + "{\"id\":\"b\",\"turns\":[{\"text\":\"试用期多久\",\"intent\":\"probation\",\"audience\":null},"
+                + "{\"text\":\"那实习生呢\",\"intent\":\"probation\",\"audience\":\"intern\"},"
+                + "{\"text\":\"那实习生呢\",\"intent\":\"salary\",\"audience\":\"intern\"}]}\n",
+            StandardCharsets.UTF_8);
+        final Run run = run("eval-dialogs", "--data", data.toString(), "--kb", kbDir().toString());
+        assertEquals(0, run.code);
+        assertEquals("turn_accuracy=0.8000 turns=5 dialogs=2", lastLine(run.out), run.out);
+        assertTrue(run.out.contains("miss b turn 3"), run.out);
+    }
+
+    @Test
+    void shouldPrintATokenThatVerifiesWithTheDevSecret(@TempDir final Path dir) throws Exception
+    {
+        final Path secretFile = dir.resolve("dev-jwt-secret");
+        Files.writeString(secretFile, "a-dev-secret-that-is-long-enough-1234567\n");
+        final Run run = run("token", "--sub", "zoe", "--track", "intern", "--ttl", "30m", "--dev-secret-file", secretFile.toString());
+        assertEquals(0, run.code);
+        final Principal principal = JwtAuthenticator.hmac("a-dev-secret-that-is-long-enough-1234567".getBytes(StandardCharsets.UTF_8),
+            System::currentTimeMillis).authenticate(run.out);
+        assertEquals("zoe", principal.subject());
+        assertEquals("intern", principal.track().id());
+        assertTrue(principal.expiresAtEpochMs() - System.currentTimeMillis() <= 30 * 60_000);
+        assertEquals(2, run("token", "--sub", "zoe", "--ttl", "soon", "--dev-secret-file", secretFile.toString()).code);
+    }
+}
