@@ -2,13 +2,13 @@ package ivbot.server;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
-import ivbot.inference.rules.RuleClassifier;
-import ivbot.inference.rules.RuleMatch;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 import ivbot.server.auth.Principal;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.dialog.TurnResolution;
+import ivbot.server.intent.Classification;
+import ivbot.server.intent.IntentClassifier;
 import ivbot.server.kb.KnowledgeBase;
 import ivbot.server.session.Session;
 import ivbot.server.session.SessionIds;
@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -36,30 +37,29 @@ public final class ChatService
     public static final int MAX_QUERY_CHARS = 512;
 
     private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
-    private static final String SOURCE_RULES = "rules";
 
     private final SessionStore store;
-    private final RuleClassifier rules;
+    private final IntentClassifier classifier;
     private final DialogManager dialog;
     private final Supplier<KnowledgeBase> knowledgeBase;
     private final LongSupplier clockMs;
 
     /**
      * @param store         the session store.
-     * @param rules         the rule classifier.
+     * @param classifier    the intent classifier (model with rule fallback).
      * @param dialog        the multi-turn resolver.
      * @param knowledgeBase supplies the knowledge-base snapshot in service.
      * @param clockMs       wall clock in epoch milliseconds.
      */
     public ChatService(
         final SessionStore store,
-        final RuleClassifier rules,
+        final IntentClassifier classifier,
         final DialogManager dialog,
         final Supplier<KnowledgeBase> knowledgeBase,
         final LongSupplier clockMs)
     {
         this.store = store;
-        this.rules = rules;
+        this.classifier = classifier;
         this.dialog = dialog;
         this.knowledgeBase = knowledgeBase;
         this.clockMs = clockMs;
@@ -74,14 +74,25 @@ public final class ChatService
     }
 
     /**
-     * Answers one turn.
+     * @return the intent classifier.
+     */
+    public IntentClassifier classifier()
+    {
+        return classifier;
+    }
+
+    /**
+     * Answers one turn. The model request and the session read run at the same time.
      *
      * @param principal  the authenticated caller.
      * @param request    the request; {@code request_id} is echoed.
-     * @param startNanos {@link System#nanoTime()} when the request arrived, for {@code latency_ms}.
+     * @param startNanos {@link System#nanoTime()} when the request arrived, for {@code latency_ms} and the
+     *                   model deadline.
+     * @param loop       the caller's event loop, where model results and deadline timers run.
      * @return the reply, or a failed future holding a {@link ChatException}.
      */
-    public CompletableFuture<ChatReply> chat(final Principal principal, final ChatRequest request, final long startNanos)
+    public CompletableFuture<ChatReply> chat(
+        final Principal principal, final ChatRequest request, final long startNanos, final ScheduledExecutorService loop)
     {
         final String query = request.getQuery().strip();
         if (query.isEmpty())
@@ -103,45 +114,52 @@ public final class ChatService
             return CompletableFuture.failedFuture(ex);
         }
 
-        final String sessionId = request.getSessionId();
-        if (sessionId.isEmpty())
-        {
-            return answer(principal, request, query, callerAudience, SessionIds.newId(), null, false, startNanos);
-        }
-        if (!SessionIds.isWellFormed(sessionId))
+        final String requestedId = request.getSessionId();
+        if (!requestedId.isEmpty() && !SessionIds.isWellFormed(requestedId))
         {
             return CompletableFuture.failedFuture(ChatException.badRequest(
                 "malformed session_id (expected: 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-')"));
         }
-        return store.load(sessionId).handle((session, error) ->
+        final CompletableFuture<Classification> classified = classifier.classify(query, loop, startNanos);
+        if (requestedId.isEmpty())
+        {
+            final String sessionId = SessionIds.newId();
+            return classified.thenCompose(turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos));
+        }
+        final CompletableFuture<Loaded> loaded = store.load(requestedId).handle((session, error) ->
         {
             if (error != null)
             {
-                LOG.warn("session {} unreadable, answering without context: {}", sessionId, error.toString());
-                return answer(principal, request, query, callerAudience, sessionId, null, true, startNanos);
+                LOG.warn("session {} unreadable, answering without context: {}", requestedId, error.toString());
+                return new Loaded(null, true);
             }
-            if (session != null && !session.user().equals(principal.subject()))
+            return new Loaded(session, false);
+        });
+        return loaded.thenCombine(classified, (state, turn) ->
+        {
+            if (state.session != null && !state.session.user().equals(principal.subject()))
             {
-                return CompletableFuture.<ChatReply>failedFuture(
-                    ChatException.forbidden("session belongs to another user"));
+                return CompletableFuture.<ChatReply>failedFuture(ChatException.forbidden("session belongs to another user"));
             }
-            return answer(principal, request, query, callerAudience, sessionId, session, false, startNanos);
+            return answer(principal, request, turn, callerAudience, requestedId, state.session, state.contextLost, startNanos);
         }).thenCompose(f -> f);
+    }
+
+    private record Loaded(Session session, boolean contextLost)
+    {
     }
 
     private CompletableFuture<ChatReply> answer(
         final Principal principal,
         final ChatRequest request,
-        final String query,
+        final Classification classification,
         final Audience callerAudience,
         final String sessionId,
         final Session session,
         final boolean contextLost,
         final long startNanos)
     {
-        final RuleMatch match = rules.classify(query);
-        final TurnResolution turn = dialog.resolve(
-            session, match.intent(), match.confidence(), match.audience(), callerAudience, principal.track());
+        final TurnResolution turn = dialog.resolve(session, classification, callerAudience, principal.track());
         final String answer = answerText(turn);
         final int turns = session == null ? 1 : session.turns() + 1;
         final Session next = new Session(
@@ -154,8 +172,16 @@ public final class ChatService
             .setIntent(turn.intent() == null ? Intent.OUT_OF_SCOPE.id() : turn.intent().id())
             .setAudience(turn.audience() == null ? "" : turn.audience().id())
             .setConfidence(turn.confidence())
-            .setSource(SOURCE_RULES)
+            .setSource(classification.source())
             .setTurn(turns);
+        if (classification.fallback() != null)
+        {
+            reply.setFallbackReason(classification.fallback().id());
+        }
+        if (classification.modelVersion() != null)
+        {
+            reply.setModelVersion(classification.modelVersion());
+        }
 
         return store.save(next).handle((ignored, error) ->
         {

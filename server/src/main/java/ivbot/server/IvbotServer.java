@@ -26,6 +26,8 @@ import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.frame.FrameChatHandler;
 import ivbot.server.http.HttpChatHandler;
 import ivbot.server.http.JsonHttpObjectAggregator;
+import ivbot.server.http.OpsStats;
+import ivbot.server.http.StaticContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,21 +57,40 @@ public final class IvbotServer implements AutoCloseable
     private final ServerConfig config;
     private final ChatService chat;
     private final JwtAuthenticator authenticator;
+    private final StaticContent staticContent;
+    private final OpsStats opsStats;
     private final EventLoopGroup group;
     private final Class<? extends ServerSocketChannel> channelClass;
     private final String transport;
     private Channel serverChannel;
 
     /**
+     * A server without a dev token in its chat page and with {@link OpsStats#simple} figures.
+     *
      * @param config        the concluded settings.
      * @param chat          the chat service.
      * @param authenticator the token verifier.
      */
     public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator)
     {
+        this(config, chat, authenticator, new StaticContent(null), OpsStats.simple(chat.store()));
+    }
+
+    /**
+     * @param config        the concluded settings.
+     * @param chat          the chat service.
+     * @param authenticator the token verifier.
+     * @param staticContent the browser pages ({@code new StaticContent(devToken)} in dev mode).
+     * @param opsStats      the figures of {@code GET /v1/ops/stats}.
+     */
+    public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator,
+        final StaticContent staticContent, final OpsStats opsStats)
+    {
         this.config = config;
         this.chat = chat;
         this.authenticator = authenticator;
+        this.staticContent = staticContent;
+        this.opsStats = opsStats;
         if (Epoll.isAvailable())
         {
             group = new MultiThreadIoEventLoopGroup(config.ioThreads, EpollIoHandler.newFactory());
@@ -152,7 +173,7 @@ public final class IvbotServer implements AutoCloseable
                     .setMaxInitialLineLength(4096)
                     .setMaxHeaderSize(8192)))
                 .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes))
-                .addLast(CHAT, new HttpChatHandler(chat, authenticator, config.maxPipelined));
+                .addLast(CHAT, new HttpChatHandler(chat, authenticator, config.maxPipelined, staticContent, opsStats));
         }
 
         @Override

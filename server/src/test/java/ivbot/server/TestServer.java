@@ -5,6 +5,9 @@ import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
+import ivbot.server.intent.IntentClassifier;
+import ivbot.server.http.OpsStats;
+import ivbot.server.http.StaticContent;
 import ivbot.server.kb.KnowledgeBase;
 import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.SessionStore;
@@ -19,10 +22,10 @@ import java.time.Duration;
 /**
  * A real server on an ephemeral loopback port, with the repository's knowledge base.
  */
-final class TestServer implements AutoCloseable
+public final class TestServer implements AutoCloseable
 {
     static final byte[] SECRET = "ivbot-test-secret-0123456789abcdef".getBytes(StandardCharsets.UTF_8);
-    static final TokenIssuer ISSUER = new TokenIssuer(SECRET);
+    public static final TokenIssuer ISSUER = new TokenIssuer(SECRET);
 
     private static KnowledgeBase knowledgeBase;
 
@@ -30,14 +33,16 @@ final class TestServer implements AutoCloseable
     final ChatService chat;
     final IvbotServer server;
 
-    private TestServer(final SessionStore store, final ServerConfig config)
+    private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
+        final StaticContent pages)
     {
         this.store = store;
-        this.chat = new ChatService(store, RuleClassifier.loadDefault(), new DialogManager(), TestServer::kb,
-            System::currentTimeMillis);
+        this.chat = new ChatService(store, classifier, new DialogManager(), TestServer::kb, System::currentTimeMillis);
         try
         {
-            this.server = new IvbotServer(config, chat, JwtAuthenticator.hmac(SECRET, System::currentTimeMillis)).start();
+            final JwtAuthenticator authenticator = JwtAuthenticator.hmac(SECRET, System::currentTimeMillis);
+            this.server = (pages == null ? new IvbotServer(config, chat, authenticator) :
+                new IvbotServer(config, chat, authenticator, pages, OpsStats.simple(store))).start();
         }
         catch (final InterruptedException ex)
         {
@@ -46,26 +51,51 @@ final class TestServer implements AutoCloseable
         }
     }
 
+    static IntentClassifier rulesOnly()
+    {
+        return new IntentClassifier(RuleClassifier.loadDefault(), null, 0, 200, 0.9f);
+    }
+
     static TestServer start()
     {
         return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), new ServerConfig());
     }
 
+    public static TestServer start(final IntentClassifier classifier)
+    {
+        return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), new ServerConfig(), classifier, null);
+    }
+
     static TestServer start(final SessionStore store, final ServerConfig config)
+    {
+        return start(store, config, rulesOnly(), null);
+    }
+
+    /**
+     * A server with the in-process store whose chat page carries {@code devToken}, as in dev mode.
+     */
+    public static TestServer startWithDevToken(final String devToken)
+    {
+        return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), new ServerConfig(), rulesOnly(),
+            new StaticContent(devToken));
+    }
+
+    private static TestServer start(final SessionStore store, final ServerConfig config,
+        final IntentClassifier classifier, final StaticContent pages)
     {
         config.host = "127.0.0.1";
         config.port = 0;
         config.ioThreads = 2;
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
-        return new TestServer(store, config.conclude());
+        return new TestServer(store, config.conclude(), classifier, pages);
     }
 
-    int port()
+    public int port()
     {
         return server.port();
     }
 
-    static String token(final String subject)
+    public static String token(final String subject)
     {
         return ISSUER.issue(subject, null, Duration.ofHours(1), System.currentTimeMillis());
     }
@@ -86,7 +116,7 @@ final class TestServer implements AutoCloseable
         return knowledgeBase;
     }
 
-    static Path repoRoot()
+    public static Path repoRoot()
     {
         final String configured = System.getProperty("ivbot.repo.root");
         Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();

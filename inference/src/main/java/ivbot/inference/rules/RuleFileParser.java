@@ -16,8 +16,10 @@ import java.util.regex.PatternSyntaxException;
  *   [leave_sick]                  the following lines are topic cues of intent leave_sick
  *   3 病假|病休|sick leave          weight, then literal cues separated by '|'
  *   2 /病.{0,2}[几多].{0,2}天/     weight, then one regular expression between slashes
+ *   3 /[0-9]+轮/ if 轮             an expression searched only in text that contains one of the guards
  *   [@intern]                     the following lines are audience cues of audience intern
  *   [-]                           blockers: topic cues that score nothing but hide the cues they contain
+ *   [@-]                          blockers among the audience cues
  * </pre>
  * Literal cues and expressions are matched against {@link TextNormalizer#normalize(String) normalised}
  * text, so literals are normalised here too ({@code "HR"} is stored as {@code "hr"}); expressions must be
@@ -76,14 +78,13 @@ final class RuleFileParser
             }
             final float weight = parseWeight(line.substring(0, space), where);
             final String body = line.substring(space + 1).strip();
-            if (body.length() > 2 && body.startsWith("/") && body.endsWith("/"))
+            if (body.startsWith("/"))
             {
                 if (target < 0)
                 {
                     throw new IllegalArgumentException(where + "a blocker cannot be an expression");
                 }
-                regexes.add(new RegexCue(compile(body.substring(1, body.length() - 1), where), audienceSection,
-                    target, weight));
+                regexes.add(parseRegex(body, audienceSection, target, weight, where));
                 continue;
             }
             for (final String raw : body.split("\\|"))
@@ -107,9 +108,40 @@ final class RuleFileParser
         return new RuleClassifier(topics.build(), audiences.build(), regexes.toArray(new RegexCue[0]));
     }
 
+    private static RegexCue parseRegex(
+        final String body, final boolean audience, final int target, final float weight, final String where)
+    {
+        final int close = body.lastIndexOf('/');
+        if (close < 2)
+        {
+            throw new IllegalArgumentException(where + "expected '/<regex>/ [if <guard>|<guard>...]': " + body);
+        }
+        final Pattern pattern = compile(body.substring(1, close), where);
+        final String rest = body.substring(close + 1).strip();
+        final List<String> guards = new ArrayList<>();
+        if (!rest.isEmpty())
+        {
+            if (!rest.startsWith("if "))
+            {
+                throw new IllegalArgumentException(where + "expected 'if <guard>|<guard>...' after the expression: " +
+                    rest);
+            }
+            for (final String raw : rest.substring(3).split("\\|"))
+            {
+                final String guard = TextNormalizer.normalize(raw);
+                if (guard.isEmpty())
+                {
+                    throw new IllegalArgumentException(where + "empty guard in: " + body);
+                }
+                guards.add(guard);
+            }
+        }
+        return new RegexCue(pattern, guards.toArray(new String[0]), audience, target, weight);
+    }
+
     private static int sectionTarget(final String name, final String where)
     {
-        if (BLOCKER_SECTION.equals(name))
+        if (BLOCKER_SECTION.equals(name) || ("@" + BLOCKER_SECTION).equals(name))
         {
             return -1;
         }

@@ -7,7 +7,18 @@ import ivbot.inference.rules.RuleClassifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import ivbot.inference.TextNormalizer;
+import ivbot.inference.model.IntentModel;
+import ivbot.inference.model.ModelPackage;
+import ivbot.inference.model.Prediction;
+
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 
 /**
@@ -23,22 +34,70 @@ final class EvalCommand implements Callable<Integer>
     @Option(names = "--classifier", defaultValue = "rules", description = "rules or model (default: ${DEFAULT-VALUE}).")
     String classifier;
 
+    @Option(names = "--model", description = "Model package folder (default: the newest version in --model-repository).")
+    Path model;
+
+    @Option(names = "--model-repository", defaultValue = "${sys:ivbot.home:-.}/models/repository/intent",
+        description = "Folder of model versions (default: ${DEFAULT-VALUE}).")
+    Path repository;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
     @Override
     public Integer call() throws Exception
     {
-        if (!"rules".equals(classifier))
+        if (!"rules".equals(classifier) && !"model".equals(classifier))
         {
-            System.err.println("--classifier=" + classifier + " (expected: rules; no model package is installed)");
+            System.err.println("--classifier=" + classifier + " (expected: rules or model)");
             return 2;
         }
-        final RuleClassifier rules = RuleClassifier.loadDefault();
+        final List<LabelledQuery> rows = LabelledQuery.readTsv(data);
         final ClassificationReport report = new ClassificationReport();
-        for (final LabelledQuery row : LabelledQuery.readTsv(data))
+        if ("rules".equals(classifier))
         {
-            final Intent predicted = rules.classify(row.text()).intent();
-            report.add(row.intent(), predicted == null ? Intent.OUT_OF_SCOPE : predicted);
+            final RuleClassifier rules = RuleClassifier.loadDefault();
+            for (final LabelledQuery row : rows)
+            {
+                final Intent predicted = rules.classify(row.text()).intent();
+                report.add(row.intent(), predicted == null ? Intent.OUT_OF_SCOPE : predicted);
+            }
+        }
+        else
+        {
+            final Path dir = model != null ? model : newestVersion(repository);
+            try (IntentModel intentModel = ModelPackage.load(dir, device, Math.max(1, Runtime.getRuntime().availableProcessors()), 32))
+            {
+                System.out.println("model " + intentModel.version() + " on " + intentModel.device());
+                final Prediction[] out = new Prediction[32];
+                for (int start = 0; start < rows.size(); start += 32)
+                {
+                    final List<LabelledQuery> slice = rows.subList(start, Math.min(rows.size(), start + 32));
+                    final List<String> texts = new ArrayList<>(slice.size());
+                    for (final LabelledQuery row : slice)
+                    {
+                        texts.add(TextNormalizer.normalize(row.text()));
+                    }
+                    intentModel.predict(texts, out);
+                    for (int i = 0; i < slice.size(); i++)
+                    {
+                        report.add(slice.get(i).intent(), out[i].intent());
+                    }
+                }
+            }
         }
         System.out.println(report.format());
         return 0;
+    }
+
+    static Path newestVersion(final Path repository) throws IOException
+    {
+        try (Stream<Path> entries = Files.list(repository))
+        {
+            return entries.filter(Files::isDirectory)
+                .filter(p -> !p.getFileName().toString().startsWith("."))
+                .max(Comparator.naturalOrder())
+                .orElseThrow(() -> new IOException("no model version in " + repository));
+        }
     }
 }

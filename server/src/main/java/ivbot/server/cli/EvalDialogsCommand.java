@@ -3,7 +3,6 @@ package ivbot.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
-import ivbot.inference.rules.RuleClassifier;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 import ivbot.server.ChatService;
@@ -12,6 +11,7 @@ import ivbot.server.dialog.DialogManager;
 import ivbot.server.kb.KnowledgeBase;
 import ivbot.server.session.InMemorySessionStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
@@ -21,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * {@code ivbot eval-dialogs --data FILE [--classifier rules|model]}: runs each JSONL dialog through the real
@@ -36,23 +38,38 @@ final class EvalDialogsCommand implements Callable<Integer>
     @Option(names = "--classifier", defaultValue = "rules", description = "rules or model (default: ${DEFAULT-VALUE}).")
     String classifier;
 
+    @Mixin
+    ModelOptions model;
+
     @Option(names = "--kb", defaultValue = "${sys:ivbot.home:-.}/models/kb", description = "Knowledge-base directory (default: ${DEFAULT-VALUE}).")
     Path kb;
 
     @Override
     public Integer call() throws Exception
     {
-        if (!"rules".equals(classifier))
+        if (!"rules".equals(classifier) && !"model".equals(classifier))
         {
-            System.err.println("--classifier=" + classifier + " (expected: rules; no model package is installed)");
+            System.err.println("--classifier=" + classifier + " (expected: rules or model)");
             return 2;
         }
+        model.noModel = "rules".equals(classifier);
+        model.pollMs = 0;
         final KnowledgeBase knowledgeBase = KnowledgeBase.load(kb);
+        final ModelOptions.Started started = model.start(1);
+        final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
         try (InMemorySessionStore store = new InMemorySessionStore(100_000, 600, Ticker.systemTicker()))
         {
             final ChatService chat = new ChatService(
-                store, RuleClassifier.loadDefault(), new DialogManager(), () -> knowledgeBase, System::currentTimeMillis);
-            System.out.println(run(chat, data));
+                store, started.classifier(), new DialogManager(), () -> knowledgeBase, System::currentTimeMillis);
+            System.out.println(run(chat, data, loop));
+        }
+        finally
+        {
+            loop.shutdownNow();
+            if (started.runtime() != null)
+            {
+                started.runtime().close();
+            }
         }
         return 0;
     }
@@ -62,10 +79,11 @@ final class EvalDialogsCommand implements Callable<Integer>
      *
      * @param chat the chat service to drive.
      * @param file the JSONL file.
+     * @param loop where model results and deadline timers run.
      * @return the misses, one a line, then the summary line.
      * @throws IOException when the file is unreadable or a line is malformed.
      */
-    static String run(final ChatService chat, final Path file) throws IOException
+    static String run(final ChatService chat, final Path file, final ScheduledExecutorService loop) throws IOException
     {
         final ObjectMapper mapper = new ObjectMapper();
         final Principal principal = new Principal("eval", null, Long.MAX_VALUE);
@@ -96,7 +114,7 @@ final class EvalDialogsCommand implements Callable<Integer>
                 {
                     index++;
                     final ChatReply reply = chat.chat(principal, ChatRequest.newBuilder()
-                        .setSessionId(sessionId).setQuery(turn.path("text").asText()).build(), System.nanoTime()).join();
+                        .setSessionId(sessionId).setQuery(turn.path("text").asText()).build(), System.nanoTime(), loop).join();
                     sessionId = reply.getSessionId();
                     final String intent = turn.path("intent").asText();
                     final String audience = turn.path("audience").isNull() ? "" : turn.path("audience").asText("");

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "ivbot 0.1.0",
     description = "Recruiting and HR-policy chat assistant server.",
-    subcommands = {ServeCommand.class, TokenCommand.class, EvalCommand.class, EvalDialogsCommand.class})
+    subcommands = {ServeCommand.class, TokenCommand.class, EvalCommand.class, EvalDialogsCommand.class,
+        TrainCommand.class})
 public final class Main implements Runnable
 {
     @CommandLine.Spec

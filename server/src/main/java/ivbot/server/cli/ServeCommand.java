@@ -1,7 +1,6 @@
 package ivbot.server.cli;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.ChatService;
 import ivbot.server.IvbotServer;
 import ivbot.server.ServerConfig;
@@ -14,6 +13,7 @@ import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.RedisSessionStore;
 import ivbot.server.session.SessionStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -66,6 +66,9 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
+    @Mixin
+    ModelOptions model;
+
     @Override
     public Integer call() throws Exception
     {
@@ -97,14 +100,19 @@ final class ServeCommand implements Callable<Integer>
             new InMemorySessionStore(config.maxSessions, config.sessionTtlSeconds, Ticker.systemTicker()) :
             new RedisSessionStore(config.redisUri, config.sessionTtlSeconds, Duration.ofMillis(config.redisTimeoutMs));
         final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
+        final ModelOptions.Started started = model.start(config.ioThreads);
         final ChatService chat = new ChatService(
-            store, RuleClassifier.loadDefault(), new DialogManager(), kbWatcher::current, System::currentTimeMillis);
+            store, started.classifier(), new DialogManager(), kbWatcher::current, System::currentTimeMillis);
         final IvbotServer server = new IvbotServer(config, chat, authenticator).start();
 
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             server.close();
+            if (started.runtime() != null)
+            {
+                started.runtime().close();
+            }
             kbWatcher.close();
             store.close();
             stopped.countDown();

@@ -2,6 +2,7 @@ package ivbot.server.dialog;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
+import ivbot.server.intent.Classification;
 import ivbot.server.session.Session;
 
 /**
@@ -20,38 +21,44 @@ public final class DialogManager
     private static final float CARRIED_CONFIDENCE = 0.6f;
 
     /**
-     * @param session         the session before this turn, or {@code null} for a new one.
-     * @param turnIntent      the topic the turn itself names, or {@code null} when it names none.
-     * @param turnConfidence  the classifier's confidence in {@code turnIntent}.
-     * @param turnAudience    the audience the turn itself names, or {@code null}.
-     * @param callerAudience  the audience the caller gave with the request, or {@code null}.
-     * @param trackAudience   the audience of the caller's token ({@code track} claim), or {@code null}.
+     * @param session        the session before this turn, or {@code null} for a new one.
+     * @param turn           what the classifiers make of the turn.
+     * @param callerAudience the audience the caller gave with the request, or {@code null}.
+     * @param trackAudience  the audience of the caller's token ({@code track} claim), or {@code null}.
      * @return the resolution.
      */
     public TurnResolution resolve(
         final Session session,
-        final Intent turnIntent,
-        final float turnConfidence,
-        final Audience turnAudience,
+        final Classification turn,
         final Audience callerAudience,
         final Audience trackAudience)
     {
         final Intent previousTopic = session == null ? null : session.intent();
         final Audience audience = firstNonNull(
-            turnAudience, callerAudience, session == null ? null : session.audience(), trackAudience);
+            turn.audience(), callerAudience, session == null ? null : session.audience(), trackAudience);
 
-        if (turnIntent != null)
+        if (turn.named() != null)
         {
-            final Intent topic = turnIntent.isPolicy() ? turnIntent : previousTopic;
-            return new TurnResolution(turnIntent, audience, topic, TurnResolution.Rule.NEW_TOPIC, turnConfidence);
+            return newTopic(turn.named(), previousTopic, audience, turn.confidence());
         }
         if (previousTopic != null)
         {
-            final TurnResolution.Rule rule = turnAudience != null ?
+            final TurnResolution.Rule rule = turn.audience() != null ?
                 TurnResolution.Rule.AUDIENCE_SWITCH : TurnResolution.Rule.CONTINUATION;
             return new TurnResolution(previousTopic, audience, previousTopic, rule, CARRIED_CONFIDENCE);
         }
+        if (turn.standalone() != null)
+        {
+            return newTopic(turn.standalone(), null, audience, turn.confidence());
+        }
         return new TurnResolution(null, audience, null, TurnResolution.Rule.UNRESOLVED, 0f);
+    }
+
+    private static TurnResolution newTopic(
+        final Intent intent, final Intent previousTopic, final Audience audience, final float confidence)
+    {
+        final Intent topic = intent.isPolicy() ? intent : previousTopic;
+        return new TurnResolution(intent, audience, topic, TurnResolution.Rule.NEW_TOPIC, confidence);
     }
 
     private static Audience firstNonNull(final Audience a, final Audience b, final Audience c, final Audience d)

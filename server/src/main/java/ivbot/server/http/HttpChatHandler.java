@@ -31,6 +31,8 @@ import java.util.concurrent.CompletableFuture;
  *   DELETE /v1/sessions/{id}            deletes the session
  *   GET    /healthz                     the process is up
  *   GET    /readyz                      the session store is reachable (503 when degraded)
+ *   GET    /v1/ops/stats                the operator figures (bearer token), see {@link OpsStats}
+ *   GET    /, /ops, /static/{name}      the browser pages, see {@link StaticContent}
  * </pre>
  * Requests of a connection are answered in order (see {@link SerialRequestHandler}); keep-alive and
  * pipelining work. Each request holds a {@link FullHttpRequest} that this handler releases. Not sharable.
@@ -43,17 +45,24 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
 
     private final ChatService chat;
     private final JwtAuthenticator authenticator;
+    private final StaticContent staticContent;
+    private final OpsStats opsStats;
 
     /**
      * @param chat          the chat service.
      * @param authenticator the token verifier.
      * @param maxPending    the most pipelined requests queued before reading pauses.
+     * @param staticContent the browser pages.
+     * @param opsStats      the operator figures; records every chat reply.
      */
-    public HttpChatHandler(final ChatService chat, final JwtAuthenticator authenticator, final int maxPending)
+    public HttpChatHandler(final ChatService chat, final JwtAuthenticator authenticator, final int maxPending,
+        final StaticContent staticContent, final OpsStats opsStats)
     {
         super(FullHttpRequest.class, maxPending);
         this.chat = chat;
         this.authenticator = authenticator;
+        this.staticContent = staticContent;
+        this.opsStats = opsStats;
     }
 
     @Override
@@ -80,6 +89,11 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         }
         final String path = new QueryStringDecoder(request.uri()).path();
         final HttpMethod method = request.method();
+        if (staticContent.contains(path))
+        {
+            requireMethod(method, HttpMethod.GET);
+            return CompletableFuture.completedFuture(new StaticPage(path));
+        }
         switch (path)
         {
             case "/v1/chat":
@@ -93,6 +107,10 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
                 final boolean ready = chat.store().isReady();
                 return CompletableFuture.completedFuture(new Status(ready ? 200 : 503,
                     "status", ready ? "ready" : "degraded", "session_store", chat.store().describe()));
+            case "/v1/ops/stats":
+                requireMethod(method, HttpMethod.GET);
+                authenticate(request);
+                return CompletableFuture.completedFuture(opsStats);
             default:
                 return sessions(request, path, method);
         }
@@ -139,7 +157,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             throw ChatException.badRequest(ex.getMessage());
         }
-        return chat.chat(principal, chatRequest, startNs);
+        return chat.chat(principal, chatRequest, startNs, ctx.executor());
     }
 
     private Principal authenticate(final FullHttpRequest request)
@@ -178,6 +196,17 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             final ByteBuf body = ctx.alloc().buffer(512);
             ChatJsonCodec.writeChatReply((ChatReply)result, body);
+            response = HttpResponses.json(HttpResponseStatus.OK, body, keepAlive);
+            opsStats.recordChat((long)(((ChatReply)result).getLatencyMs() * 1000.0));
+        }
+        else if (result instanceof StaticPage)
+        {
+            response = staticContent.lookup(((StaticPage)result).path, ctx.alloc(), keepAlive);
+        }
+        else if (result instanceof OpsStats)
+        {
+            final ByteBuf body = ctx.alloc().buffer(512);
+            opsStats.write(body);
             response = HttpResponses.json(HttpResponseStatus.OK, body, keepAlive);
         }
         else
@@ -238,6 +267,19 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             this.code = code;
             this.fields = fields;
+        }
+    }
+
+    /**
+     * A request for one of the browser pages.
+     */
+    private static final class StaticPage
+    {
+        final String path;
+
+        StaticPage(final String path)
+        {
+            this.path = path;
         }
     }
 

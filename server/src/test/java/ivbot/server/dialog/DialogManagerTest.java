@@ -4,6 +4,7 @@ import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 import ivbot.inference.rules.RuleClassifier;
 import ivbot.inference.rules.RuleMatch;
+import ivbot.server.intent.Classification;
 import ivbot.server.session.Session;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,8 @@ class DialogManagerTest
         for (int i = 0; i < turns.length; i++)
         {
             final RuleMatch m = RULES.classify(turns[i]);
-            out[i] = dialog.resolve(session, m.intent(), m.confidence(), m.audience(), caller, track);
+            final Classification turn = new Classification(m.intent(), m.intent(), m.confidence(), m.audience(), "rules", null, null);
+            out[i] = dialog.resolve(session, turn, caller, track);
             session = new Session("abcdefgh", "u", out[i].topic(), out[i].audience(), i + 1, 0);
         }
         return out;
@@ -86,6 +88,17 @@ class DialogManagerTest
         assertEquals(Intent.THANKS_BYE, r[1].intent());
         assertEquals(Intent.PROBATION, r[2].intent());
         assertEquals(Audience.INTERN, r[2].audience());
+    }
+
+    @Test
+    void shouldUseTheStandaloneIntentOnlyWhenThereIsNoTopicToKeep()
+    {
+        final Session onProbation = new Session("abcdefgh", "u", Intent.PROBATION, null, 1, 0);
+        final Classification unnamed = new Classification(null, Intent.SALARY, 0.8f, null, "model", null, "v1");
+        assertEquals(Intent.PROBATION, dialog.resolve(onProbation, unnamed, null, null).intent());
+        final TurnResolution fresh = dialog.resolve(null, unnamed, null, null);
+        assertEquals(Intent.SALARY, fresh.intent());
+        assertEquals(Intent.SALARY, fresh.topic());
     }
 
     @Test

@@ -1,0 +1,307 @@
+package ivbot.inference.batch;
+
+import ivbot.inference.model.IntentModel;
+import ivbot.inference.model.Prediction;
+import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The one inference thread's work loop, an Agrona {@link Agent} run by an {@code AgentRunner} with an
+ * idle strategy. Event loops {@link #offer} requests into a bounded lock-free
+ * {@link ManyToOneConcurrentArrayQueue}; {@link #doWork()} drains up to {@code maxBatchSize} of them, or
+ * fewer once {@code maxBatchDelayUs} has passed since the oldest arrived, drops those whose deadline has
+ * passed, pads to the batch's longest query, makes one ONNX Runtime call, and completes each request on
+ * its own executor.
+ * <p>
+ * Threads: {@link #offer}, {@link #swap} and the getters are safe from any thread; everything else runs
+ * on the agent thread only. A failing batch is failed with {@code model_error}, counted, and the loop
+ * goes on. A model swap takes effect between two batches, and the old model is closed by the agent, so
+ * no request in flight is dropped.
+ */
+public final class InferenceAgent implements Agent
+{
+    private static final long INITIAL_BATCH_NS = 5_000_000L;
+
+    private final ManyToOneConcurrentArrayQueue<InferenceRequest> queue;
+    private final int maxBatchSize;
+    private final long maxBatchDelayNs;
+    private final List<InferenceRequest> batch;
+    private final List<String> texts;
+    private final Prediction[] predictions;
+    private final AtomicReference<IntentModel> pendingSwap = new AtomicReference<>();
+    private volatile IntentModel model;
+    private volatile long batchNsEstimate = INITIAL_BATCH_NS;
+    private volatile boolean closed;
+
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong predicted = new AtomicLong();
+    private final AtomicLong expired = new AtomicLong();
+    private final AtomicLong failedBatches = new AtomicLong();
+    private final SingleWriterRecorder batchSizes = new SingleWriterRecorder(1, 4096, 3);
+    private final SingleWriterRecorder inferenceUs = new SingleWriterRecorder(1, 60_000_000L, 3);
+    private final SingleWriterRecorder queueWaitUs = new SingleWriterRecorder(1, 60_000_000L, 3);
+
+    /**
+     * @param queueCapacity   the bound of the request queue.
+     * @param maxBatchSize    the most requests in one ONNX Runtime call.
+     * @param maxBatchDelayUs how long the oldest request may wait for its batch to fill.
+     */
+    public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs)
+    {
+        if (queueCapacity < 2)
+        {
+            throw new IllegalArgumentException("queueCapacity=" + queueCapacity + " (expected: >= 2)");
+        }
+        if (maxBatchSize <= 0)
+        {
+            throw new IllegalArgumentException("maxBatchSize=" + maxBatchSize + " (expected: > 0)");
+        }
+        if (maxBatchDelayUs < 0)
+        {
+            throw new IllegalArgumentException("maxBatchDelayUs=" + maxBatchDelayUs + " (expected: >= 0)");
+        }
+        this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
+        this.maxBatchSize = maxBatchSize;
+        this.maxBatchDelayNs = maxBatchDelayUs * 1000;
+        this.batch = new ArrayList<>(maxBatchSize);
+        this.texts = new ArrayList<>(maxBatchSize);
+        this.predictions = new Prediction[maxBatchSize];
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "ivbot-inference";
+    }
+
+    /**
+     * Offers a request. Never blocks.
+     *
+     * @param request the request.
+     * @return {@code null} when queued; else why it was not: {@code no_model}; {@code queue_full} when the
+     * queue is full or the expected wait behind it already exceeds the request's deadline (admission
+     * control); {@code deadline} when even an empty queue could not answer in time. A refused request is
+     * not completed: the caller falls back at once.
+     */
+    public FallbackReason offer(final InferenceRequest request)
+    {
+        if (closed || (model == null && pendingSwap.get() == null))
+        {
+            return FallbackReason.NO_MODEL;
+        }
+        final long batchesAhead = queue.size() / maxBatchSize + 1;
+        final long expectedWaitNs = batchesAhead * batchNsEstimate + maxBatchDelayNs;
+        if (request.enqueuedNs() + expectedWaitNs > request.deadlineNs())
+        {
+            // with nothing ahead of it the request still cannot make it: its deadline is too close
+            return batchesAhead == 1 ? FallbackReason.DEADLINE : FallbackReason.QUEUE_FULL;
+        }
+        return queue.offer(request) ? null : FallbackReason.QUEUE_FULL;
+    }
+
+    /**
+     * Hands a new model to the agent, which starts using it at the next batch and closes the one before.
+     *
+     * @param next the model to serve.
+     */
+    public void swap(final IntentModel next)
+    {
+        final IntentModel replaced = pendingSwap.getAndSet(next);
+        if (replaced != null)
+        {
+            replaced.close();
+        }
+    }
+
+    /**
+     * @return the model in service, or {@code null}.
+     */
+    public IntentModel model()
+    {
+        final IntentModel pending = pendingSwap.get();
+        return pending != null ? pending : model;
+    }
+
+    /**
+     * @return the requests waiting in the queue.
+     */
+    public int queueDepth()
+    {
+        return queue.size();
+    }
+
+    /** @return batches run. */
+    public long batches()
+    {
+        return batches.get();
+    }
+
+    /** @return requests answered by the model. */
+    public long predicted()
+    {
+        return predicted.get();
+    }
+
+    /** @return requests dropped because their deadline passed before their batch was formed. */
+    public long expired()
+    {
+        return expired.get();
+    }
+
+    /** @return batches that failed. */
+    public long failedBatches()
+    {
+        return failedBatches.get();
+    }
+
+    /** @return the batch-size recorder (single writer: the agent). */
+    public SingleWriterRecorder batchSizes()
+    {
+        return batchSizes;
+    }
+
+    /** @return the recorder of ONNX Runtime time per batch, microseconds. */
+    public SingleWriterRecorder inferenceUs()
+    {
+        return inferenceUs;
+    }
+
+    /** @return the recorder of queue wait per request, microseconds. */
+    public SingleWriterRecorder queueWaitUs()
+    {
+        return queueWaitUs;
+    }
+
+    @Override
+    public int doWork()
+    {
+        swapIfPending();
+        final int space = maxBatchSize - batch.size();
+        final int drained = space > 0 ? queue.drainTo(batch, space) : 0;
+        if (batch.isEmpty())
+        {
+            return 0;
+        }
+        final long now = System.nanoTime();
+        if (batch.size() < maxBatchSize && now - batch.get(0).enqueuedNs() < maxBatchDelayNs)
+        {
+            return drained;
+        }
+        runBatch(now);
+        return 1 + drained;
+    }
+
+    private void swapIfPending()
+    {
+        final IntentModel next = pendingSwap.getAndSet(null);
+        if (next != null)
+        {
+            final IntentModel old = model;
+            model = next;
+            if (old != null && old != next)
+            {
+                old.close();
+            }
+        }
+    }
+
+    private void runBatch(final long now)
+    {
+        final IntentModel current = model;
+        texts.clear();
+        int live = 0;
+        for (int i = 0; i < batch.size(); i++)
+        {
+            final InferenceRequest request = batch.get(i);
+            if (request.isDone())
+            {
+                continue;
+            }
+            if (now >= request.deadlineNs())
+            {
+                if (request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)))
+                {
+                    expired.incrementAndGet();
+                }
+                continue;
+            }
+            queueWaitUs.recordValue(Math.max(1, (now - request.enqueuedNs()) / 1000));
+            batch.set(live++, request);
+            texts.add(request.text());
+        }
+        batch.subList(live, batch.size()).clear();
+        if (live > 0)
+        {
+            predict(current, now);
+        }
+        batch.clear();
+    }
+
+    private void predict(final IntentModel current, final long start)
+    {
+        final int size = batch.size();
+        try
+        {
+            if (current == null)
+            {
+                throw new IllegalStateException("no model");
+            }
+            current.predict(texts, predictions);
+        }
+        catch (final Throwable ex)
+        {
+            failedBatches.incrementAndGet();
+            for (int i = 0; i < size; i++)
+            {
+                batch.get(i).complete(InferenceResult.fallback(
+                    current == null ? FallbackReason.NO_MODEL : FallbackReason.MODEL_ERROR));
+            }
+            return;
+        }
+        final long elapsedNs = System.nanoTime() - start;
+        for (int i = 0; i < size; i++)
+        {
+            batch.get(i).complete(new InferenceResult(predictions[i], null));
+            predictions[i] = null;
+        }
+        batches.incrementAndGet();
+        predicted.addAndGet(size);
+        batchSizes.recordValue(size);
+        inferenceUs.recordValue(Math.max(1, elapsedNs / 1000));
+        // per-batch cost estimate for admission control: an EWMA, weighted 1/8 to the newest batch
+        batchNsEstimate += (elapsedNs - batchNsEstimate) >> 3;
+    }
+
+    @Override
+    public void onClose()
+    {
+        closed = true;
+        InferenceRequest request;
+        while ((request = queue.poll()) != null)
+        {
+            request.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
+        }
+        for (final InferenceRequest pending : batch)
+        {
+            pending.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
+        }
+        batch.clear();
+        final IntentModel pending = pendingSwap.getAndSet(null);
+        if (pending != null)
+        {
+            pending.close();
+        }
+        final IntentModel current = model;
+        model = null;
+        if (current != null)
+        {
+            current.close();
+        }
+    }
+}

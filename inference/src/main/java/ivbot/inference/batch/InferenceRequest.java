@@ -1,0 +1,99 @@
+package ivbot.inference.batch;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Consumer;
+
+/**
+ * One query on its way to the model. It completes exactly once: by the inference agent with a
+ * prediction or a {@code model_error}, or by whoever enforces its deadline (the server's event-loop
+ * timer, or the agent when it finds the deadline already passed). The first {@link #complete} wins (a CAS
+ * on {@code state}); later ones are ignored, so no request is answered twice. The callback always runs
+ * on the request's own executor (its event loop).
+ */
+public final class InferenceRequest
+{
+    private static final AtomicIntegerFieldUpdater<InferenceRequest> STATE =
+        AtomicIntegerFieldUpdater.newUpdater(InferenceRequest.class, "state");
+
+    private final String text;
+    private final long enqueuedNs;
+    private final long deadlineNs;
+    private final Executor executor;
+    private final Consumer<InferenceResult> callback;
+    private volatile int state;
+
+    /**
+     * @param text       the normalised query.
+     * @param enqueuedNs {@link System#nanoTime()} when the request was made.
+     * @param deadlineNs {@link System#nanoTime()} by which an answer is useful.
+     * @param executor   where the callback runs.
+     * @param callback   receives the result, once.
+     */
+    public InferenceRequest(final String text, final long enqueuedNs, final long deadlineNs, final Executor executor,
+        final Consumer<InferenceResult> callback)
+    {
+        this.text = text;
+        this.enqueuedNs = enqueuedNs;
+        this.deadlineNs = deadlineNs;
+        this.executor = executor;
+        this.callback = callback;
+    }
+
+    /**
+     * @return the normalised query.
+     */
+    public String text()
+    {
+        return text;
+    }
+
+    /**
+     * @return when the request was made, {@link System#nanoTime()}.
+     */
+    public long enqueuedNs()
+    {
+        return enqueuedNs;
+    }
+
+    /**
+     * @return the deadline, {@link System#nanoTime()}.
+     */
+    public long deadlineNs()
+    {
+        return deadlineNs;
+    }
+
+    /**
+     * @return true once completed.
+     */
+    public boolean isDone()
+    {
+        return state != 0;
+    }
+
+    /**
+     * Completes the request unless it is already complete, and hands the result to the callback on the
+     * request's executor.
+     *
+     * @param result the result.
+     * @return true when this call completed the request.
+     */
+    public boolean complete(final InferenceResult result)
+    {
+        if (!STATE.compareAndSet(this, 0, 1))
+        {
+            return false;
+        }
+        try
+        {
+            executor.execute(() -> callback.accept(result));
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            // the event loop is shutting down: nobody is left to answer
+        }
+        return true;
+    }
+}

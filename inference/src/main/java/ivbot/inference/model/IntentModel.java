@@ -1,0 +1,129 @@
+package ivbot.inference.model;
+
+import ai.onnxruntime.OrtException;
+import ivbot.inference.Intent;
+
+import java.util.List;
+
+/**
+ * A loaded intent model: an ONNX session whose output is {@code [batch, labels]} logits, its labels, its
+ * calibrated confidence threshold and its version. {@link #predict} applies a softmax and returns the
+ * best label per query.
+ * <p>
+ * Not thread-safe: owned by one thread (the inference agent), or by an evaluator. {@link #close()}
+ * releases the ONNX session.
+ */
+public final class IntentModel implements AutoCloseable
+{
+    private final String version;
+    private final Intent[] labels;
+    private final float threshold;
+    private final float rulesThreshold;
+    private final double packageMacroF1;
+    private final OrtRunner runner;
+    private final float[] logits;
+
+    IntentModel(final String version, final Intent[] labels, final float threshold, final float rulesThreshold,
+        final double packageMacroF1, final OrtRunner runner)
+    {
+        if (runner.width() != labels.length)
+        {
+            throw new IllegalArgumentException(
+                "model output width " + runner.width() + " (expected: " + labels.length + " labels)");
+        }
+        this.version = version;
+        this.labels = labels;
+        this.threshold = threshold;
+        this.rulesThreshold = rulesThreshold;
+        this.packageMacroF1 = packageMacroF1;
+        this.runner = runner;
+        this.logits = new float[runner.maxBatchSize() * labels.length];
+    }
+
+    /**
+     * @return the package version, e.g. {@code 20261125-1}.
+     */
+    public String version()
+    {
+        return version;
+    }
+
+    /**
+     * @return {@code cpu} or {@code cuda:N}.
+     */
+    public String device()
+    {
+        return runner.device();
+    }
+
+    /**
+     * @return the confidence under which the model's answer is not trusted.
+     */
+    public float threshold()
+    {
+        return threshold;
+    }
+
+    /**
+     * @return the rule confidence from which the rule engine answers before the model (above 1: never).
+     */
+    public float rulesThreshold()
+    {
+        return rulesThreshold;
+    }
+
+    /**
+     * @return the dev-set macro-F1 recorded in the package's {@code metrics.json}, or {@code NaN}.
+     */
+    public double packageMacroF1()
+    {
+        return packageMacroF1;
+    }
+
+    /**
+     * @return the largest batch {@link #predict} takes.
+     */
+    public int maxBatchSize()
+    {
+        return runner.maxBatchSize();
+    }
+
+    /**
+     * Classifies a batch.
+     *
+     * @param normalizedTexts queries after {@link ivbot.inference.TextNormalizer}, at most
+     *                        {@link #maxBatchSize()}.
+     * @param out             receives one prediction per text, in order.
+     * @throws OrtException when ONNX Runtime fails.
+     */
+    public void predict(final List<String> normalizedTexts, final Prediction[] out) throws OrtException
+    {
+        final int width = runner.run(normalizedTexts, logits);
+        for (int row = 0; row < normalizedTexts.size(); row++)
+        {
+            final int base = row * width;
+            int best = 0;
+            float max = logits[base];
+            for (int i = 1; i < width; i++)
+            {
+                if (logits[base + i] > max)
+                {
+                    max = logits[base + i];
+                    best = i;
+                }
+            }
+            double sum = 0;
+            for (int i = 0; i < width; i++)
+            {
+                sum += Math.exp(logits[base + i] - max);
+            }
+            out[row] = new Prediction(labels[best], (float)(1.0 / sum), version);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        runner.close();
+    }
+}

@@ -1,0 +1,256 @@
+package ivbot.inference.model;
+
+import ivbot.inference.Intent;
+import ivbot.inference.TextNormalizer;
+import ivbot.inference.eval.ClassificationReport;
+import ivbot.inference.eval.LabelledQuery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The model repository: one folder per version under {@code root} (e.g.
+ * {@code models/repository/intent/20261125-1/}), versions ordered by name. {@link #check()} loads the
+ * newest version newer than the one in service, measures its macro-F1 on the gate set, and hands it to
+ * the {@code install} callback only when it is no more than {@code maxF1Drop} below the serving
+ * version's (the validation gate). A version that fails to load or fails the gate is rejected and not
+ * tried again until its folder changes. Folders whose name starts with '.' (packages being written) are
+ * ignored.
+ * <p>
+ * Thread-safe: {@link #check()} is synchronized; call it from one background thread (and from JMX).
+ */
+public final class ModelRepository
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRepository.class);
+
+    /**
+     * How a check ended.
+     */
+    public enum Outcome
+    {
+        /** Nothing newer to consider. */
+        UNCHANGED,
+        /** A new version passed the gate and was installed. */
+        INSTALLED,
+        /** The newest version failed to load or failed the gate. */
+        REJECTED
+    }
+
+    private final Path root;
+    private final List<LabelledQuery> gateSet;
+    private final double maxF1Drop;
+    private final String device;
+    private final int intraOpThreads;
+    private final int maxBatchSize;
+    private final Consumer<IntentModel> install;
+    private final Map<String, Long> rejected = new HashMap<>();
+    private volatile String servingVersion;
+    private volatile double servingF1 = Double.NaN;
+    private volatile String lastRejection;
+
+    /**
+     * @param root           the repository folder.
+     * @param gateSet        labelled queries for the validation gate (the dev set).
+     * @param maxF1Drop      how far below the serving macro-F1 a new version may score, e.g. 0.01.
+     * @param device         device setting for new sessions.
+     * @param intraOpThreads ONNX Runtime intra-op threads.
+     * @param maxBatchSize   the largest batch.
+     * @param install        receives each model that passes; takes ownership.
+     */
+    public ModelRepository(final Path root, final List<LabelledQuery> gateSet, final double maxF1Drop, final String device,
+        final int intraOpThreads, final int maxBatchSize, final Consumer<IntentModel> install)
+    {
+        if (gateSet.isEmpty())
+        {
+            throw new IllegalArgumentException("gateSet is empty (expected: labelled queries)");
+        }
+        this.root = root;
+        this.gateSet = gateSet;
+        this.maxF1Drop = maxF1Drop;
+        this.device = device;
+        this.intraOpThreads = intraOpThreads;
+        this.maxBatchSize = maxBatchSize;
+        this.install = install;
+    }
+
+    /** @return the version in service, or {@code null}. */
+    public String servingVersion()
+    {
+        return servingVersion;
+    }
+
+    /** @return the serving version's macro-F1 on the gate set, or {@code NaN}. */
+    public double servingF1()
+    {
+        return servingF1;
+    }
+
+    /** @return why the last rejected version was rejected, or {@code null}. */
+    public String lastRejection()
+    {
+        return lastRejection;
+    }
+
+    /**
+     * Looks for a newer version and installs it if it passes the gate.
+     *
+     * @return what happened.
+     */
+    public synchronized Outcome check()
+    {
+        final List<Path> versions = versions();
+        for (int i = versions.size() - 1; i >= 0; i--)
+        {
+            final Path dir = versions.get(i);
+            final String version = dir.getFileName().toString();
+            if (servingVersion != null && version.compareTo(servingVersion) <= 0)
+            {
+                return Outcome.UNCHANGED;
+            }
+            final long stamp = stamp(dir);
+            final Long rejectedStamp = rejected.get(version);
+            if (rejectedStamp != null && rejectedStamp == stamp)
+            {
+                if (servingVersion != null)
+                {
+                    return Outcome.UNCHANGED;
+                }
+                continue;
+            }
+            if (tryInstall(dir, version))
+            {
+                rejected.remove(version);
+                return Outcome.INSTALLED;
+            }
+            rejected.put(version, stamp);
+            if (servingVersion != null)
+            {
+                return Outcome.REJECTED;
+            }
+        }
+        return Outcome.UNCHANGED;
+    }
+
+    private boolean tryInstall(final Path dir, final String version)
+    {
+        final IntentModel candidate;
+        try
+        {
+            candidate = ModelPackage.load(dir, device, intraOpThreads, maxBatchSize);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            reject(version, "does not load: " + ex.getMessage());
+            return false;
+        }
+        final double f1;
+        try
+        {
+            f1 = macroF1(candidate, gateSet);
+        }
+        catch (final Exception ex)
+        {
+            candidate.close();
+            reject(version, "fails on the gate set: " + ex.getMessage());
+            return false;
+        }
+        final double serving = servingF1;
+        if (!Double.isNaN(serving) && f1 < serving - maxF1Drop)
+        {
+            candidate.close();
+            reject(version, String.format(Locale.ROOT, "macro-F1 %.4f is more than %.2f below the serving %s's %.4f",
+                f1, maxF1Drop, servingVersion, serving));
+            return false;
+        }
+        LOG.info("model {} installed (macro-F1 {} on the gate set, device {}, previous {})",
+            version, String.format(Locale.ROOT, "%.4f", f1), candidate.device(), servingVersion);
+        servingVersion = version;
+        servingF1 = f1;
+        install.accept(candidate);
+        return true;
+    }
+
+    private void reject(final String version, final String why)
+    {
+        lastRejection = version + " " + why;
+        LOG.warn("model {} rejected: {}", version, why);
+    }
+
+    /**
+     * @param model   a model.
+     * @param gateSet labelled queries.
+     * @return the model's macro-F1 on them.
+     * @throws Exception when the model fails.
+     */
+    public static double macroF1(final IntentModel model, final List<LabelledQuery> gateSet) throws Exception
+    {
+        final ClassificationReport report = new ClassificationReport();
+        final int batch = model.maxBatchSize();
+        final Prediction[] out = new Prediction[batch];
+        final List<String> texts = new ArrayList<>(batch);
+        for (int start = 0; start < gateSet.size(); start += batch)
+        {
+            final List<LabelledQuery> slice = gateSet.subList(start, Math.min(gateSet.size(), start + batch));
+            texts.clear();
+            for (final LabelledQuery row : slice)
+            {
+                texts.add(TextNormalizer.normalize(row.text()));
+            }
+            model.predict(texts, out);
+            for (int i = 0; i < slice.size(); i++)
+            {
+                final Intent predicted = out[i].intent();
+                report.add(slice.get(i).intent(), predicted);
+            }
+        }
+        return report.macroF1();
+    }
+
+    private List<Path> versions()
+    {
+        final List<Path> versions = new ArrayList<>();
+        if (!Files.isDirectory(root))
+        {
+            return versions;
+        }
+        try (Stream<Path> entries = Files.list(root))
+        {
+            entries.filter(Files::isDirectory)
+                .filter(p -> !p.getFileName().toString().startsWith("."))
+                .sorted()
+                .forEach(versions::add);
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("model repository {} unreadable: {}", root, ex.getMessage());
+        }
+        return versions;
+    }
+
+    private static long stamp(final Path dir)
+    {
+        try (Stream<Path> files = Files.list(dir))
+        {
+            long stamp = 0;
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                stamp = stamp * 31 + Files.getLastModifiedTime(file).toMillis() + Files.size(file);
+            }
+            return stamp;
+        }
+        catch (final IOException ex)
+        {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package ivbot.inference.model;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ivbot.inference.tokenizer.WordPieceTokenizer;
+
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs batches of texts through an ONNX session whose single output is {@code [batch, width]} floats:
+ * tokenises into reusable buffers, pads to the batch's longest sequence, makes one {@code run} call and
+ * copies the output rows out.
+ * <p>
+ * Not thread-safe: one thread at a time (the inference agent, or a trainer). The session is owned and
+ * closed by this runner.
+ */
+final class OrtRunner implements AutoCloseable
+{
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final String device;
+    private final WordPieceTokenizer tokenizer;
+    private final int maxBatchSize;
+    private final int maxLength;
+    private final boolean feedsTokenTypes;
+    private final long[] inputIds;
+    private final long[] attentionMask;
+    private final long[] tokenTypeIds;
+    private final int width;
+    private boolean closed;
+
+    OrtRunner(final OrtSessions.Opened opened, final WordPieceTokenizer tokenizer, final int maxBatchSize, final int maxLength)
+        throws OrtException
+    {
+        if (maxBatchSize <= 0)
+        {
+            throw new IllegalArgumentException("maxBatchSize=" + maxBatchSize + " (expected: > 0)");
+        }
+        if (maxLength < 3)
+        {
+            throw new IllegalArgumentException("maxLength=" + maxLength + " (expected: >= 3)");
+        }
+        this.session = opened.session();
+        this.device = opened.device();
+        this.tokenizer = tokenizer;
+        this.maxBatchSize = maxBatchSize;
+        this.maxLength = maxLength;
+        if (!session.getInputNames().contains("input_ids") || !session.getInputNames().contains("attention_mask"))
+        {
+            throw new OrtException("model inputs " + session.getInputNames() + " (expected: input_ids, attention_mask[, token_type_ids])");
+        }
+        if (session.getOutputNames().size() != 1)
+        {
+            throw new OrtException("model outputs " + session.getOutputNames() + " (expected: exactly one)");
+        }
+        this.feedsTokenTypes = session.getInputNames().contains("token_type_ids");
+        this.inputIds = new long[maxBatchSize * maxLength];
+        this.attentionMask = new long[maxBatchSize * maxLength];
+        this.tokenTypeIds = new long[maxBatchSize * maxLength];
+        this.width = probeWidth();
+    }
+
+    private int probeWidth() throws OrtException
+    {
+        final float[] out = new float[4096];
+        return run(List.of("你好"), out);
+    }
+
+    /**
+     * @return the device the session runs on.
+     */
+    String device()
+    {
+        return device;
+    }
+
+    /**
+     * @return the output's row width.
+     */
+    int width()
+    {
+        return width;
+    }
+
+    /**
+     * @return the largest batch {@link #run} takes.
+     */
+    int maxBatchSize()
+    {
+        return maxBatchSize;
+    }
+
+    /**
+     * Runs one batch.
+     *
+     * @param texts normalised texts, at most {@link #maxBatchSize()}.
+     * @param out   receives {@code texts.size()} rows of {@link #width()} floats, row-major.
+     * @return the row width.
+     * @throws OrtException when ONNX Runtime fails.
+     */
+    int run(final List<String> texts, final float[] out) throws OrtException
+    {
+        final int batch = texts.size();
+        final int seq = tokenizer.encodeBatch(texts, maxLength, inputIds, attentionMask, tokenTypeIds);
+        final long[] shape = {batch, seq};
+        final int n = batch * seq;
+        final Map<String, OnnxTensor> inputs = new HashMap<>(4);
+        try
+        {
+            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds, 0, n), shape));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask, 0, n), shape));
+            if (feedsTokenTypes)
+            {
+                inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(tokenTypeIds, 0, n), shape));
+            }
+            try (OrtSession.Result result = session.run(inputs))
+            {
+                final OnnxTensor tensor = (OnnxTensor)result.get(0);
+                final long[] outShape = tensor.getInfo().getShape();
+                if (outShape.length != 2 || outShape[0] != batch)
+                {
+                    throw new OrtException("model output shape " + java.util.Arrays.toString(outShape) + " (expected: [" + batch + ", width])");
+                }
+                final int rowWidth = (int)outShape[1];
+                final FloatBuffer floats = tensor.getFloatBuffer();
+                floats.get(out, 0, batch * rowWidth);
+                return rowWidth;
+            }
+        }
+        finally
+        {
+            for (final OnnxTensor tensor : inputs.values())
+            {
+                tensor.close();
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        try
+        {
+            session.close();
+        }
+        catch (final OrtException | IllegalStateException ignore)
+        {
+            // closing a session that failed is best effort
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package ivbot.inference.batch;
+
+import ivbot.inference.TextNormalizer;
+import ivbot.inference.eval.LabelledQuery;
+import ivbot.inference.model.IntentModel;
+import ivbot.inference.model.ModelPackage;
+import ivbot.inference.model.Models;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(120)
+class InferenceAgentTest
+{
+    private AgentRunner runner;
+    private final ExecutorService callbacks = Executors.newFixedThreadPool(2);
+
+    @AfterEach
+    void stop()
+    {
+        if (runner != null)
+        {
+            runner.close();
+        }
+        callbacks.shutdownNow();
+    }
+
+    private InferenceAgent start(final int capacity, final int maxBatch, final long delayUs, final IntentModel model)
+    {
+        final InferenceAgent agent = new InferenceAgent(capacity, maxBatch, delayUs);
+        if (model != null)
+        {
+            agent.swap(model);
+        }
+        runner = new AgentRunner(new BackoffIdleStrategy(10, 10, 1000, 100_000), Throwable::printStackTrace, null, agent);
+        AgentRunner.startOnThread(runner);
+        return agent;
+    }
+
+    private static long far()
+    {
+        return System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    }
+
+    @Test
+    void shouldAnswerEveryRequestOnceUnderManyConcurrentProducers() throws Exception
+    {
+        final InferenceAgent agent = start(4096, 16, 1000, ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        final List<LabelledQuery> dev = Models.dev();
+        final int producers = 8;
+        final int perProducer = 100;
+        final ConcurrentHashMap<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
+        final AtomicInteger correct = new AtomicInteger();
+        final AtomicInteger refused = new AtomicInteger();
+        final CountDownLatch done = new CountDownLatch(producers * perProducer);
+        final Thread[] threads = new Thread[producers];
+        for (int p = 0; p < producers; p++)
+        {
+            final int producer = p;
+            threads[p] = new Thread(() ->
+            {
+                for (int i = 0; i < perProducer; i++)
+                {
+                    final int id = producer * perProducer + i;
+                    final LabelledQuery row = dev.get(id % dev.size());
+                    answers.put(id, new AtomicInteger());
+                    final InferenceRequest request = new InferenceRequest(TextNormalizer.normalize(row.text()),
+                        System.nanoTime(), far(), callbacks, result ->
+                        {
+                            answers.get(id).incrementAndGet();
+                            if (result.prediction() != null && result.prediction().intent() == row.intent())
+                            {
+                                correct.incrementAndGet();
+                            }
+                            done.countDown();
+                        });
+                    final FallbackReason reason = agent.offer(request);
+                    if (reason != null)
+                    {
+                        refused.incrementAndGet();
+                        answers.get(id).incrementAndGet();
+                        done.countDown();
+                    }
+                }
+            });
+            threads[p].start();
+        }
+        assertTrue(done.await(90, TimeUnit.SECONDS), "all requests answered");
+        for (final Thread t : threads)
+        {
+            t.join();
+        }
+        assertEquals(producers * perProducer, answers.size());
+        answers.forEach((id, count) -> assertEquals(1, count.get(), "request " + id + " answered once"));
+        assertEquals(0, refused.get());
+        assertEquals(producers * perProducer, agent.predicted());
+        assertTrue(agent.batches() < producers * perProducer, "requests were batched: " + agent.batches() + " batches");
+        assertTrue(correct.get() > 0.9 * producers * perProducer, "answers are the model's: " + correct.get());
+    }
+
+    @Test
+    void shouldNotRunARequestWhoseDeadlinePassedBeforeItsBatch() throws Exception
+    {
+        // a batch that never fills and waits 300 ms: the request's 50 ms deadline passes first
+        final InferenceAgent agent = start(64, 16, 300_000, ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        final AtomicReference<InferenceResult> got = new AtomicReference<>();
+        final CountDownLatch done = new CountDownLatch(1);
+        final long now = System.nanoTime();
+        final InferenceRequest request = new InferenceRequest("年假几天", now, now + 50_000_000L, callbacks, r ->
+        {
+            got.set(r);
+            done.countDown();
+        });
+        // admission: 1 batch of ~5 ms + 300 ms delay exceeds 50 ms, so the agent refuses up front
+        assertEquals(FallbackReason.DEADLINE, agent.offer(request));
+
+        final InferenceAgent patient = new InferenceAgent(64, 16, 300_000);
+        patient.swap(ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        final InferenceRequest late = new InferenceRequest("年假几天", now - 400_000_000L, now + 60_000_000_000L, callbacks, r ->
+        {
+            got.set(r);
+            done.countDown();
+        });
+        assertNull(patient.offer(late));
+        final InferenceRequest expired = new InferenceRequest("病假", now - 400_000_000L, now - 1, callbacks, r -> { });
+        patient.offer(expired);
+        patient.doWork();
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertTrue(got.get().prediction() != null, "the live request ran");
+        assertEquals(1, patient.expired(), "the expired one was dropped, not run");
+        assertEquals(1, patient.predicted());
+        patient.onClose();
+    }
+
+    @Test
+    void shouldRefuseAtOnceWhenTheQueueIsFull()
+    {
+        // not started: nothing drains the queue
+        final InferenceAgent agent = new InferenceAgent(4, 16, 1000);
+        assertEquals(FallbackReason.NO_MODEL, agent.offer(new InferenceRequest("x", System.nanoTime(), far(), Runnable::run, r -> { })));
+        agent.swap(null);
+        final InferenceAgent loaded = new InferenceAgent(4, 16, 1000);
+        loaded.swap(dummyModel());
+        int accepted = 0;
+        int full = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            final FallbackReason reason = loaded.offer(new InferenceRequest("x" + i, System.nanoTime(), far(), Runnable::run, r -> { }));
+            if (reason == null)
+            {
+                accepted++;
+            }
+            else
+            {
+                assertEquals(FallbackReason.QUEUE_FULL, reason);
+                full++;
+            }
+        }
+        assertEquals(4, accepted);
+        assertEquals(6, full);
+        loaded.onClose();
+    }
+
+    @Test
+    void shouldFailTheBatchWithModelErrorAndKeepRunning() throws Exception
+    {
+        final IntentModel broken = ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16);
+        broken.close(); // a closed session throws on run
+        final InferenceAgent agent = start(64, 4, 0, broken);
+        final AtomicReference<InferenceResult> got = new AtomicReference<>();
+        final CountDownLatch done = new CountDownLatch(1);
+        assertNull(agent.offer(new InferenceRequest("年假几天", System.nanoTime(), far(), callbacks, r ->
+        {
+            got.set(r);
+            done.countDown();
+        })));
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertEquals(FallbackReason.MODEL_ERROR, got.get().fallback());
+        assertEquals(1, agent.failedBatches());
+
+        // swap in a working model: the agent goes on
+        agent.swap(ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        final CountDownLatch second = new CountDownLatch(1);
+        assertNull(agent.offer(new InferenceRequest("年假几天", System.nanoTime(), far(), callbacks, r ->
+        {
+            got.set(r);
+            second.countDown();
+        })));
+        assertTrue(second.await(30, TimeUnit.SECONDS));
+        assertTrue(got.get().prediction() != null);
+    }
+
+    @Test
+    void shouldCompleteARequestOnlyOnce()
+    {
+        final AtomicInteger calls = new AtomicInteger();
+        final InferenceRequest request = new InferenceRequest("x", 0, 1, Runnable::run, r -> calls.incrementAndGet());
+        assertTrue(request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)));
+        assertTrue(!request.complete(InferenceResult.fallback(FallbackReason.MODEL_ERROR)));
+        assertEquals(1, calls.get());
+    }
+
+    private static IntentModel dummyModel()
+    {
+        try
+        {
+            return ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+}

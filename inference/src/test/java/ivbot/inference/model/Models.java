@@ -1,0 +1,78 @@
+package ivbot.inference.model;
+
+import ivbot.inference.eval.LabelledQuery;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Test helpers: the repository's paths and its shipped model package.
+ */
+public final class Models
+{
+    private Models()
+    {
+    }
+
+    public static Path repoRoot()
+    {
+        final String configured = System.getProperty("ivbot.repo.root");
+        Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isDirectory(dir.resolve("models/repository/intent")))
+        {
+            dir = dir.getParent();
+        }
+        if (dir == null)
+        {
+            throw new IllegalStateException("repository root with models/repository/intent not found");
+        }
+        return dir;
+    }
+
+    /**
+     * @return the newest shipped package.
+     */
+    public static Path shippedPackage()
+    {
+        try (Stream<Path> versions = Files.list(repoRoot().resolve("models/repository/intent")))
+        {
+            return versions.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith("."))
+                .max(Path::compareTo).orElseThrow();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    public static List<LabelledQuery> dev()
+    {
+        try
+        {
+            return LabelledQuery.readTsv(repoRoot().resolve("models/data/dev.tsv"));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * Copies a package folder.
+     */
+    public static void copy(final Path from, final Path to) throws IOException
+    {
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(from))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                Files.copy(file, to.resolve(file.getFileName()));
+            }
+        }
+    }
+}

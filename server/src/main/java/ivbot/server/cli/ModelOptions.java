@@ -1,0 +1,110 @@
+package ivbot.server.cli;
+
+import ivbot.inference.rules.RuleClassifier;
+import ivbot.server.intent.IntentClassifier;
+import ivbot.server.intent.ModelRuntime;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The model options shared by {@code serve}, {@code eval} and {@code eval-dialogs}.
+ */
+final class ModelOptions
+{
+    @Option(names = "--model-repository", defaultValue = "${sys:ivbot.home:-.}/models/repository/intent",
+        description = "Folder of model versions (default: ${DEFAULT-VALUE}).")
+    Path repository;
+
+    @Option(names = "--gate-data", defaultValue = "${sys:ivbot.home:-.}/models/data/dev.tsv",
+        description = "Labelled queries for the hot-reload gate (default: ${DEFAULT-VALUE}).")
+    Path gateData;
+
+    @Option(names = "--max-f1-drop", defaultValue = "0.01", description = "A new version may score at most this far below the serving macro-F1 (default: ${DEFAULT-VALUE}).")
+    double maxF1Drop;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--intra-op-threads", defaultValue = "0", description = "ONNX Runtime threads, 0 = cores left after the event loops (default: ${DEFAULT-VALUE}).")
+    int intraOpThreads;
+
+    @Option(names = "--max-batch", defaultValue = "16", description = "Queries per ONNX Runtime call (default: ${DEFAULT-VALUE}).")
+    int maxBatch;
+
+    @Option(names = "--max-batch-delay-us", defaultValue = "2000", description = "How long the oldest query waits for its batch to fill (default: ${DEFAULT-VALUE}).")
+    long maxBatchDelayUs;
+
+    @Option(names = "--queue-capacity", defaultValue = "1024", description = "Bound of the inference queue (default: ${DEFAULT-VALUE}).")
+    int queueCapacity;
+
+    @Option(names = "--deadline-ms", defaultValue = "200", description = "Model deadline after a request's arrival (default: ${DEFAULT-VALUE}).")
+    long deadlineMs;
+
+    @Option(names = "--cache-size", defaultValue = "100000", description = "Cached model answers, 0 = no cache (default: ${DEFAULT-VALUE}).")
+    long cacheSize;
+
+    @Option(names = "--model-poll-ms", defaultValue = "5000", description = "How often the repository is checked for new versions, 0 = only at start (default: ${DEFAULT-VALUE}).")
+    long pollMs;
+
+    @Option(names = "--topic-confidence", defaultValue = "0.9", description = "Model confidence above which a turn the rules see no topic in still counts as naming one (default: ${DEFAULT-VALUE}).")
+    float topicConfidence;
+
+    @Option(names = "--no-model", description = "Answer with the rule engine only.")
+    boolean noModel;
+
+    /**
+     * @param ioThreads event-loop threads, to size ONNX Runtime's threads.
+     * @return the runtime settings.
+     */
+    ModelRuntime.Settings settings(final int ioThreads)
+    {
+        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
+        settings.repository = repository;
+        settings.gateData = gateData;
+        settings.maxF1Drop = maxF1Drop;
+        settings.device = device;
+        settings.intraOpThreads = intraOpThreads > 0 ? intraOpThreads :
+            Math.max(1, Runtime.getRuntime().availableProcessors() - ioThreads);
+        settings.maxBatchSize = maxBatch;
+        settings.maxBatchDelayUs = maxBatchDelayUs;
+        settings.queueCapacity = queueCapacity;
+        settings.pollMs = pollMs;
+        return settings;
+    }
+
+    /**
+     * Starts the model runtime (unless {@code --no-model}) and builds the classifier on it.
+     *
+     * @param ioThreads event-loop threads.
+     * @return the runtime (or {@code null}) and the classifier.
+     * @throws IOException when the gate data cannot be read.
+     */
+    Started start(final int ioThreads) throws IOException
+    {
+        final RuleClassifier rules = RuleClassifier.loadDefault();
+        if (noModel)
+        {
+            return new Started(null, new IntentClassifier(rules, null, 0, deadlineMs, topicConfidence));
+        }
+        final IntentClassifier[] classifier = new IntentClassifier[1];
+        final ModelRuntime runtime = ModelRuntime.start(settings(ioThreads), () ->
+        {
+            if (classifier[0] != null)
+            {
+                classifier[0].clearCache();
+            }
+        });
+        classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence);
+        return new Started(runtime, classifier[0]);
+    }
+
+    /**
+     * @param runtime    the model runtime, or {@code null} with {@code --no-model}.
+     * @param classifier the classifier.
+     */
+    record Started(ModelRuntime runtime, IntentClassifier classifier)
+    {
+    }
+}

@@ -1,0 +1,227 @@
+package ivbot.server.intent;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import ivbot.inference.TextNormalizer;
+import ivbot.inference.batch.FallbackReason;
+import ivbot.inference.batch.InferenceAgent;
+import ivbot.inference.batch.InferenceRequest;
+import ivbot.inference.batch.InferenceResult;
+import ivbot.inference.model.IntentModel;
+import ivbot.inference.model.Prediction;
+import ivbot.inference.rules.RuleClassifier;
+import ivbot.inference.rules.RuleMatch;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Classifies a turn with the model where it can and the rule engine where it must. The rules always run
+ * (they are cheap and give the audience and whether the turn names a topic at all); the model's answer
+ * comes from the result cache or from the inference agent within the deadline. Where the rules name a
+ * topic with at least the model's calibrated {@code rules_threshold}, they answer first and the model is
+ * not asked. When the model is
+ * absent, refuses the request, fails, or misses the deadline, the rules answer with the fallback reason.
+ * Below the model's calibrated confidence threshold the rules answer too (or, when they name nothing, the
+ * dialog asks a clarifying question).
+ * <p>
+ * Thread-safe. {@link #classify} is called on an event loop and completes on that same loop: the agent
+ * hands results back through the loop, and the deadline is a timer on the loop.
+ */
+public final class IntentClassifier
+{
+    /** Source of a model answer. */
+    public static final String SOURCE_MODEL = "model";
+    /** Source of a cached model answer. */
+    public static final String SOURCE_CACHE = "cache";
+    /** Source of a rule-engine answer. */
+    public static final String SOURCE_RULES = "rules";
+
+    private final RuleClassifier rules;
+    private final InferenceAgent agent;
+    private final Cache<String, Prediction> cache;
+    private final long deadlineNs;
+    private final float strongTopic;
+    private final LongAdder cacheHits = new LongAdder();
+    private final LongAdder cacheLookups = new LongAdder();
+    private final LongAdder[] fallbacks = new LongAdder[FallbackReason.values().length];
+
+    /**
+     * @param rules       the rule engine.
+     * @param agent       the inference agent, or {@code null} to run on rules alone.
+     * @param cacheSize   the most cached answers; 0 disables the cache.
+     * @param deadlineMs  how long after its arrival a request may wait for the model.
+     * @param strongTopic the model confidence above which a turn counts as naming its topic even when the
+     *                    rules see none in it (otherwise such a turn continues the conversation's topic).
+     */
+    public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
+        final long deadlineMs, final float strongTopic)
+    {
+        if (deadlineMs <= 0)
+        {
+            throw new IllegalArgumentException("deadlineMs=" + deadlineMs + " (expected: > 0)");
+        }
+        this.rules = rules;
+        this.agent = agent;
+        this.cache = cacheSize > 0 ? Caffeine.newBuilder().maximumSize(cacheSize).build() : null;
+        this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(deadlineMs);
+        this.strongTopic = strongTopic;
+        for (int i = 0; i < fallbacks.length; i++)
+        {
+            fallbacks[i] = new LongAdder();
+        }
+    }
+
+    /**
+     * @return the inference agent, or {@code null}.
+     */
+    public InferenceAgent agent()
+    {
+        return agent;
+    }
+
+    /** @return cache lookups so far. */
+    public long cacheLookups()
+    {
+        return cacheLookups.sum();
+    }
+
+    /** @return cache hits so far. */
+    public long cacheHits()
+    {
+        return cacheHits.sum();
+    }
+
+    /**
+     * @param reason a fallback reason.
+     * @return how many turns fell back for it.
+     */
+    public long fallbacks(final FallbackReason reason)
+    {
+        return fallbacks[reason.ordinal()].sum();
+    }
+
+    /**
+     * Empties the result cache, e.g. after a model swap.
+     */
+    public void clearCache()
+    {
+        if (cache != null)
+        {
+            cache.invalidateAll();
+        }
+    }
+
+    /**
+     * @param query   the raw query.
+     * @param loop    the caller's event loop: results and the deadline timer run there.
+     * @param startNs {@link System#nanoTime()} when the request arrived; the deadline counts from it.
+     * @return the classification; never fails.
+     */
+    public CompletableFuture<Classification> classify(final String query, final ScheduledExecutorService loop, final long startNs)
+    {
+        final RuleMatch match = rules.classify(query);
+        final IntentModel model = agent == null ? null : agent.model();
+        if (model == null)
+        {
+            return CompletableFuture.completedFuture(fromRules(match, FallbackReason.NO_MODEL));
+        }
+        final String normalized = TextNormalizer.normalize(query);
+        if (cache != null)
+        {
+            cacheLookups.increment();
+            final Prediction cached = cache.getIfPresent(normalized);
+            if (cached != null && cached.modelVersion().equals(model.version()))
+            {
+                cacheHits.increment();
+                return CompletableFuture.completedFuture(fromModel(match, cached, SOURCE_CACHE, model));
+            }
+        }
+        if (match.intent() != null && match.confidence() >= model.rulesThreshold())
+        {
+            return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
+                match.confidence(), match.audience(), SOURCE_RULES, null, null));
+        }
+        final Pending pending = new Pending(match, normalized, model);
+        final long now = System.nanoTime();
+        final InferenceRequest request = new InferenceRequest(normalized, now, startNs + deadlineNs, loop, pending);
+        final FallbackReason refused = agent.offer(request);
+        if (refused != null)
+        {
+            return CompletableFuture.completedFuture(fromRules(match, refused));
+        }
+        pending.timer = loop.schedule(
+            () -> request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)),
+            Math.max(0, startNs + deadlineNs - now), TimeUnit.NANOSECONDS);
+        return pending.future;
+    }
+
+    private Classification fromRules(final RuleMatch match, final FallbackReason reason)
+    {
+        if (reason != null)
+        {
+            fallbacks[reason.ordinal()].increment();
+        }
+        return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
+            SOURCE_RULES, reason, null);
+    }
+
+    private Classification fromModel(final RuleMatch match, final Prediction prediction, final String source,
+        final IntentModel model)
+    {
+        if (prediction.confidence() < model.threshold())
+        {
+            return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
+                SOURCE_RULES, null, null);
+        }
+        final boolean namesTopic = match.intent() != null || prediction.confidence() >= strongTopic;
+        return new Classification(namesTopic ? prediction.intent() : null, prediction.intent(),
+            prediction.confidence(), match.audience(), source, null, prediction.modelVersion());
+    }
+
+    /**
+     * The callback of one model request: cancels the deadline timer and completes the future.
+     * Runs on the request's event loop.
+     */
+    private final class Pending implements Consumer<InferenceResult>
+    {
+        final CompletableFuture<Classification> future = new CompletableFuture<>();
+        final RuleMatch match;
+        final String normalized;
+        final IntentModel model;
+        ScheduledFuture<?> timer;
+
+        Pending(final RuleMatch match, final String normalized, final IntentModel model)
+        {
+            this.match = match;
+            this.normalized = normalized;
+            this.model = model;
+        }
+
+        @Override
+        public void accept(final InferenceResult result)
+        {
+            if (timer != null)
+            {
+                timer.cancel(false);
+            }
+            final Prediction prediction = result.prediction();
+            if (prediction != null)
+            {
+                if (cache != null)
+                {
+                    cache.put(normalized, prediction);
+                }
+                future.complete(fromModel(match, prediction, SOURCE_MODEL, model));
+            }
+            else
+            {
+                future.complete(fromRules(match, result.fallback()));
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package ivbot.server.intent;
+
+import ivbot.inference.batch.InferenceAgent;
+import ivbot.inference.eval.LabelledQuery;
+import ivbot.inference.model.ModelRepository;
+import ivbot.inference.model.OrtSessions;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The model side of a running server: the inference agent on its own thread, the model repository with
+ * its validation gate, and a poller that checks the repository for new versions.
+ */
+public final class ModelRuntime implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRuntime.class);
+
+    /**
+     * Settings: documented name/default pairs, checked by {@link #start}.
+     */
+    public static final class Settings
+    {
+        /** {@code --model-repository}: folder of model versions. */
+        public Path repository = Path.of("models/repository/intent");
+        /** {@code --gate-data}: labelled queries for the hot-reload gate. */
+        public Path gateData = Path.of("models/data/dev.tsv");
+        /** {@code --max-f1-drop}: how far below the serving macro-F1 a new version may score. */
+        public double maxF1Drop = 0.01;
+        /** {@code --device}: auto, cpu, cuda, cuda:N. */
+        public String device = "auto";
+        /** {@code --intra-op-threads}: ONNX Runtime threads; 0: cores left after the event loops. */
+        public int intraOpThreads = 0;
+        /** {@code --max-batch}: requests per ONNX Runtime call. */
+        public int maxBatchSize = 16;
+        /** {@code --max-batch-delay-us}: how long the oldest request waits for its batch to fill. */
+        public long maxBatchDelayUs = 2000;
+        /** {@code --queue-capacity}: bound of the inference queue. */
+        public int queueCapacity = 1024;
+        /** {@code --model-poll-ms}: how often the repository is checked; 0: only at start. */
+        public long pollMs = 5000;
+    }
+
+    private final InferenceAgent agent;
+    private final AgentRunner runner;
+    private final ModelRepository repository;
+    private final ScheduledExecutorService poller;
+
+    private ModelRuntime(final InferenceAgent agent, final AgentRunner runner, final ModelRepository repository,
+        final ScheduledExecutorService poller)
+    {
+        this.agent = agent;
+        this.runner = runner;
+        this.repository = repository;
+        this.poller = poller;
+    }
+
+    /**
+     * Loads the newest usable version (if any), starts the inference thread and the poller.
+     *
+     * @param settings the settings.
+     * @param onSwap   runs after each installed version (e.g. to clear the result cache).
+     * @return the runtime; a repository with no usable version gives a runtime with no model.
+     * @throws IOException when the gate data cannot be read.
+     */
+    public static ModelRuntime start(final Settings settings, final Runnable onSwap) throws IOException
+    {
+        OrtSessions.checkDevice(settings.device);
+        if (settings.intraOpThreads <= 0)
+        {
+            throw new IllegalArgumentException("--intra-op-threads=" + settings.intraOpThreads + " (expected: > 0)");
+        }
+        final List<LabelledQuery> gate = LabelledQuery.readTsv(settings.gateData);
+        final InferenceAgent agent = new InferenceAgent(settings.queueCapacity, settings.maxBatchSize, settings.maxBatchDelayUs);
+        final ModelRepository repository = new ModelRepository(settings.repository, gate, settings.maxF1Drop,
+            settings.device, settings.intraOpThreads, settings.maxBatchSize, model ->
+            {
+                agent.swap(model);
+                onSwap.run();
+            });
+        repository.check();
+        if (repository.servingVersion() == null)
+        {
+            LOG.warn("no usable model in {}: answering with the rule engine (fallback_reason no_model)", settings.repository);
+        }
+        final AgentRunner runner = new AgentRunner(
+            new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)),
+            error -> LOG.error("inference agent error", error), null, agent);
+        AgentRunner.startOnThread(runner);
+        ScheduledExecutorService poller = null;
+        if (settings.pollMs > 0)
+        {
+            poller = Executors.newSingleThreadScheduledExecutor(r ->
+            {
+                final Thread t = new Thread(r, "ivbot-model-repository");
+                t.setDaemon(true);
+                return t;
+            });
+            poller.scheduleWithFixedDelay(repository::check, settings.pollMs, settings.pollMs, TimeUnit.MILLISECONDS);
+        }
+        return new ModelRuntime(agent, runner, repository, poller);
+    }
+
+    /** @return the inference agent. */
+    public InferenceAgent agent()
+    {
+        return agent;
+    }
+
+    /** @return the model repository. */
+    public ModelRepository repository()
+    {
+        return repository;
+    }
+
+    @Override
+    public void close()
+    {
+        if (poller != null)
+        {
+            poller.shutdownNow();
+        }
+        runner.close();
+    }
+}

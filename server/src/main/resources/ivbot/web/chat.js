@@ -1,0 +1,407 @@
+/*
+ * The candidate chat page. State kept in the browser:
+ *   localStorage   ivbot.token       the bearer token (shared with /ops)
+ *   localStorage   ivbot.session     the session_id, so that a refresh continues the conversation
+ *   sessionStorage ivbot.transcript  the messages shown, so that a refresh shows them again
+ * While a session exists and the page is visible, POST /v1/sessions/{id}/heartbeat every 30 s keeps it
+ * alive on the server (its TTL is 600 s).
+ */
+(function () {
+  'use strict';
+
+  var TOKEN_KEY = 'ivbot.token';
+  var SESSION_KEY = 'ivbot.session';
+  var TRANSCRIPT_KEY = 'ivbot.transcript';
+  var HEARTBEAT_MS = 30000;
+  var REQUEST_TIMEOUT_MS = 15000;
+  var MAX_TRANSCRIPT = 200;
+
+  var MSG = {
+    signIn: '登录已失效，请重新输入令牌',
+    noToken: '请先输入访问令牌',
+    busy: '系统繁忙，请稍候',
+    network: '网络连接中断，请检查网络后重试',
+    timeout: '请求超时，请稍后重试',
+    restored: '已恢复会话',
+    newChat: '已开始新对话',
+    expired: '会话已过期，接下来的提问将开始新的对话',
+    foreign: '该会话属于其他用户，已为您开始新对话，请重新发送',
+    contextLost: '上下文暂不可用，本轮按新问题回答'
+  };
+  var AUDIENCE_ZH = { campus: '校招', experienced: '社招', intern: '实习' };
+
+  var el = {};
+  var sessionId = null;
+  var transcript = [];
+  var heartbeatTimer = null;
+  var lastHeartbeatMs = 0;
+  var heartbeatInFlight = false;
+  var sending = false;
+  var lastQuery = null;
+  var alertKind = null;
+
+  function storageGet(store, key) {
+    try { return store.getItem(key); } catch (e) { return null; }
+  }
+
+  function storageSet(store, key, value) {
+    try {
+      if (value === null || value === undefined || value === '') { store.removeItem(key); } else { store.setItem(key, value); }
+    } catch (e) { /* storage disabled: the page still works for this visit */ }
+  }
+
+  function token() {
+    return el.token.value.trim();
+  }
+
+  function updateTokenState(bad) {
+    var set = token() !== '';
+    el.tokenState.textContent = bad ? '已失效' : (set ? '已设置' : '未设置');
+    el.tokenState.className = 'token-state' + (bad ? ' bad' : (set ? ' set' : ''));
+    el.token.setAttribute('aria-invalid', bad ? 'true' : 'false');
+  }
+
+  function showNotice(text) {
+    el.notice.textContent = text;
+    el.notice.hidden = !text;
+  }
+
+  function showAlert(kind, text, retry) {
+    alertKind = kind;
+    el.alertText.textContent = text;
+    el.alert.className = 'alert' + (kind === 'busy' ? ' busy' : '');
+    el.alertRetry.hidden = !retry;
+    el.alert.hidden = false;
+  }
+
+  function clearAlert(kind) {
+    if (!kind || alertKind === kind) {
+      alertKind = null;
+      el.alert.hidden = true;
+      el.alertText.textContent = '';
+    }
+  }
+
+  function setSession(id) {
+    sessionId = id || null;
+    storageSet(localStorage, SESSION_KEY, sessionId);
+    el.sessionId.textContent = sessionId || '未开始';
+    if (sessionId) { startHeartbeat(); } else { stopHeartbeat(); }
+  }
+
+  function saveTranscript() {
+    if (transcript.length > MAX_TRANSCRIPT) { transcript = transcript.slice(-MAX_TRANSCRIPT); }
+    storageSet(sessionStorage, TRANSCRIPT_KEY, transcript.length ? JSON.stringify(transcript) : null);
+  }
+
+  function metaLine(m) {
+    var meta = document.createElement('div');
+    meta.className = 'meta';
+    var parts = ['意图 ' + (m.intent || '—'),
+      '对象 ' + (m.audience ? (AUDIENCE_ZH[m.audience] || m.audience) + '（' + m.audience + '）' : '未指定'),
+      '来源 ' + (m.source || '—')];
+    parts.forEach(function (text, i) {
+      if (i > 0) {
+        var sep = document.createElement('span');
+        sep.className = 'sep';
+        sep.setAttribute('aria-hidden', 'true');
+        sep.textContent = '·';
+        meta.appendChild(sep);
+      }
+      var span = document.createElement('span');
+      span.textContent = text;
+      meta.appendChild(span);
+    });
+    if (m.contextLost) {
+      var warn = document.createElement('span');
+      warn.className = 'warn';
+      warn.textContent = ' · ' + MSG.contextLost;
+      meta.appendChild(warn);
+    }
+    return meta;
+  }
+
+  function renderMessage(m) {
+    var li = document.createElement('li');
+    li.className = 'msg ' + m.who;
+    var bubble = document.createElement('div');
+    bubble.className = 'bubble';
+    if (m.who === 'bot') {
+      li.setAttribute('data-intent', m.intent || '');
+      li.setAttribute('data-audience', m.audience || '');
+      li.setAttribute('data-source', m.source || '');
+      // the fallback reason is for operators (/ops), not for candidates
+      li.setAttribute('data-fallback', m.fallbackReason || '');
+      var label = document.createElement('span');
+      label.className = 'visually-hidden';
+      label.textContent = '回答：';
+      bubble.appendChild(label);
+    } else {
+      var q = document.createElement('span');
+      q.className = 'visually-hidden';
+      q.textContent = '我的问题：';
+      bubble.appendChild(q);
+    }
+    bubble.appendChild(document.createTextNode(m.text));
+    li.appendChild(bubble);
+    if (m.who === 'bot') { li.appendChild(metaLine(m)); }
+    el.transcript.appendChild(li);
+    el.empty.hidden = true;
+    return li;
+  }
+
+  function scrollToEnd() {
+    window.scrollTo(0, document.body.scrollHeight);
+  }
+
+  function fetchWithTimeout(url, options) {
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    if (controller) { options.signal = controller.signal; }
+    options.cache = 'no-store';
+    options.credentials = 'omit';
+    return fetch(url, options).finally(function () { if (timer) { clearTimeout(timer); } });
+  }
+
+  function errorBody(res) {
+    return res.json().then(function (body) {
+      return body && body.error ? body.error : {};
+    }, function () { return {}; });
+  }
+
+  function signInAgain() {
+    updateTokenState(true);
+    el.tokenPanel.open = true;
+    showAlert('auth', MSG.signIn, false);
+    el.token.focus();
+  }
+
+  function send(query) {
+    if (sending) { return; }
+    query = (query || '').trim();
+    if (!query) { el.query.focus(); return; }
+    if (!token()) {
+      el.tokenPanel.open = true;
+      updateTokenState(false);
+      showAlert('auth', MSG.noToken, false);
+      el.token.focus();
+      return;
+    }
+    storageSet(localStorage, TOKEN_KEY, token());
+    sending = true;
+    lastQuery = query;
+    el.send.disabled = true;
+    el.query.value = '';
+    clearAlert();
+    showNotice('');
+
+    var pending = renderMessage({ who: 'user', text: query });
+    pending.classList.add('pending');
+    var typing = document.createElement('li');
+    typing.className = 'msg bot pending';
+    var typingBubble = document.createElement('div');
+    typingBubble.className = 'bubble';
+    var dots = document.createElement('span');
+    dots.className = 'typing';
+    dots.textContent = '正在查询';
+    typingBubble.appendChild(dots);
+    typing.appendChild(typingBubble);
+    el.transcript.appendChild(typing);
+    scrollToEnd();
+
+    var body = { query: query };
+    if (sessionId) { body.session_id = sessionId; }
+
+    fetchWithTimeout('/v1/chat', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token() },
+      body: JSON.stringify(body)
+    }).then(function (res) {
+      if (res.ok) {
+        return res.json().then(function (reply) { answered(query, reply); });
+      }
+      return errorBody(res).then(function (error) { failed(query, res, error); });
+    }).catch(function (e) {
+      failed(query, null, { network: true, timeout: e && e.name === 'AbortError' });
+    }).finally(function () {
+      typing.remove();
+      sending = false;
+      el.send.disabled = false;
+      scrollToEnd();
+    });
+
+    function answered(q, reply) {
+      pending.classList.remove('pending');
+      transcript.push({ who: 'user', text: q });
+      var m = {
+        who: 'bot', text: reply.answer, intent: reply.intent, audience: reply.audience, source: reply.source,
+        fallbackReason: reply.fallback_reason || null, contextLost: !!reply.context_lost, turn: reply.turn
+      };
+      transcript.push(m);
+      saveTranscript();
+      renderMessage(m);
+      updateTokenState(false);
+      setSession(reply.session_id);
+      lastHeartbeatMs = Date.now();
+    }
+
+    function failed(q, res, error) {
+      // the question goes back into the box, ready to be sent again
+      pending.remove();
+      if (!transcript.length) { el.empty.hidden = false; }
+      el.query.value = q;
+      if (error.network) {
+        showAlert('network', error.timeout ? MSG.timeout : MSG.network, true);
+        return;
+      }
+      switch (res.status) {
+        case 401:
+          signInAgain();
+          break;
+        case 403:
+          resetSession();
+          showAlert('forbidden', MSG.foreign, true);
+          break;
+        case 503:
+          var after = parseInt(res.headers.get('Retry-After') || '1', 10);
+          showAlert('busy', MSG.busy + '，约 ' + (after > 0 ? after : 1) + ' 秒后点击“重试”', true);
+          break;
+        case 400:
+          showAlert('request', '问题无法处理：' + (error.message || '请求格式有误'), false);
+          break;
+        default:
+          showAlert('request', '请求失败（' + res.status + '）：' + (error.message || res.statusText), true);
+      }
+    }
+  }
+
+  function heartbeat() {
+    if (heartbeatInFlight || !sessionId || !token() || document.visibilityState !== 'visible') { return; }
+    heartbeatInFlight = true;
+    var id = sessionId;
+    fetchWithTimeout('/v1/sessions/' + encodeURIComponent(id) + '/heartbeat', {
+      method: 'POST',
+      headers: { 'Authorization': 'Bearer ' + token() }
+    }).then(function (res) {
+      lastHeartbeatMs = Date.now();
+      document.body.setAttribute('data-heartbeat', res.ok ? 'ok' : String(res.status));
+      clearAlert('network');
+      if (res.status === 401) {
+        signInAgain();
+      } else if (res.status === 404 && id === sessionId) {
+        showNotice(MSG.expired);
+      } else if (res.status === 403 && id === sessionId) {
+        resetSession();
+      }
+    }).catch(function () {
+      document.body.setAttribute('data-heartbeat', 'network');
+      showAlert('network', MSG.network, false);
+    }).finally(function () {
+      heartbeatInFlight = false;
+    });
+  }
+
+  function startHeartbeat() {
+    if (!heartbeatTimer) { heartbeatTimer = setInterval(heartbeat, HEARTBEAT_MS); }
+  }
+
+  function stopHeartbeat() {
+    if (heartbeatTimer) { clearInterval(heartbeatTimer); heartbeatTimer = null; }
+  }
+
+  function resetSession() {
+    setSession(null);
+    transcript = [];
+    saveTranscript();
+    el.transcript.textContent = '';
+    el.empty.hidden = false;
+  }
+
+  function newChat() {
+    var old = sessionId;
+    if (old && token()) {
+      fetchWithTimeout('/v1/sessions/' + encodeURIComponent(old), {
+        method: 'DELETE',
+        headers: { 'Authorization': 'Bearer ' + token() }
+      }).catch(function () { /* the session expires on its own */ });
+    }
+    resetSession();
+    clearAlert();
+    showNotice(MSG.newChat);
+    el.query.focus();
+  }
+
+  function restore() {
+    var stored = storageGet(localStorage, TOKEN_KEY);
+    var dev = document.querySelector('meta[name="ivbot-dev-token"]');
+    var devToken = dev ? dev.getAttribute('content') : '';
+    if (devToken === '{{DEV_TOKEN}}') { devToken = ''; }
+    el.token.value = stored || devToken || '';
+    if (!stored && devToken) { storageSet(localStorage, TOKEN_KEY, devToken); }
+    el.tokenPanel.open = !el.token.value;
+    updateTokenState(false);
+
+    var saved = storageGet(sessionStorage, TRANSCRIPT_KEY);
+    if (saved) {
+      try { transcript = JSON.parse(saved) || []; } catch (e) { transcript = []; }
+    }
+    var id = storageGet(localStorage, SESSION_KEY);
+    if (id) {
+      setSession(id);
+      transcript.forEach(renderMessage);
+      showNotice(MSG.restored);
+      heartbeat();
+      scrollToEnd();
+    } else {
+      transcript = [];
+      saveTranscript();
+    }
+  }
+
+  function init() {
+    ['token', 'tokenPanel:token-panel', 'tokenState:token-state', 'notice', 'alert', 'alertText:alert-text',
+      'alertRetry:alert-retry', 'transcript', 'empty', 'form:ask-form', 'query', 'send', 'sessionId:session-id',
+      'newChat:new-chat'].forEach(function (spec) {
+      var parts = spec.split(':');
+      el[parts[0]] = document.getElementById(parts[1] || parts[0]);
+    });
+
+    el.form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      send(el.query.value);
+    });
+    el.query.addEventListener('keydown', function (e) {
+      // Enter confirms a Chinese IME composition: only send when no composition is in progress
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        send(el.query.value);
+      }
+    });
+    el.token.addEventListener('input', function () {
+      storageSet(localStorage, TOKEN_KEY, token());
+      updateTokenState(false);
+      clearAlert('auth');
+    });
+    el.alertRetry.addEventListener('click', function () {
+      send(el.query.value || lastQuery);
+    });
+    el.newChat.addEventListener('click', newChat);
+    Array.prototype.forEach.call(document.querySelectorAll('.suggestion'), function (b) {
+      b.addEventListener('click', function () { send(b.textContent); });
+    });
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'visible' && Date.now() - lastHeartbeatMs >= HEARTBEAT_MS) { heartbeat(); }
+    });
+    window.addEventListener('offline', function () { showAlert('network', MSG.network, false); });
+    window.addEventListener('online', function () { clearAlert('network'); heartbeat(); });
+
+    restore();
+    if (el.token.value) { el.query.focus(); }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+})();
