@@ -1,0 +1,80 @@
+package ivbot.perf;
+
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The find-max search on synthetic steps: no sockets.
+ */
+class MaxRateSearchTest
+{
+    private static final long TARGET_NS = 25_000_000L;
+
+    static BenchResult result(final double rate, final double achieved, final long p99Us, final long errors)
+    {
+        final Histogram latency = new Histogram(BenchStats.LOWEST_US, BenchStats.HIGHEST_US, BenchStats.DIGITS);
+        latency.recordValueWithCount(p99Us, 1000);
+        return new BenchResult(new BenchResult.Shape("http", true, rate, 0, 1), 1_000_000_000L, 1000 + errors, 1000,
+            errors, errors == 0 ? Map.of() : Map.of("timeout", errors), 0, 0, 0, achieved, 0, latency, latency);
+    }
+
+    private static MaxRateSearch search(final double minRate, final double maxRate, final int maxSteps)
+    {
+        return new MaxRateSearch(TARGET_NS, minRate, maxRate, maxSteps,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldFindTheKneeWithinFivePercent() throws Exception
+    {
+        final List<Double> tried = new ArrayList<>();
+        final MaxRateSearch.Outcome outcome = search(100, 200_000, 14).search((rate, step) ->
+        {
+            tried.add(rate);
+            return result(rate, rate, rate <= 3700 ? 5_000 : 80_000, 0);
+        });
+        assertTrue(outcome.rate() <= 3700 && outcome.rate() >= 3700 * 0.95, "rate " + outcome.rate() + " tried " + tried);
+        assertEquals(outcome.rate(), outcome.result().shape().rate());
+        assertEquals(List.of(100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0), tried.subList(0, 7));
+        assertTrue(outcome.steps() <= 14);
+    }
+
+    @Test
+    void shouldStopAtMaxRateWhenEverythingPasses() throws Exception
+    {
+        final MaxRateSearch.Outcome outcome = search(100, 1000, 14).search((rate, step) -> result(rate, rate, 1_000, 0));
+        assertEquals(1000, outcome.rate());
+        assertEquals(5, outcome.steps());
+    }
+
+    @Test
+    void shouldReportNothingWhenEvenTheLowestRateFails() throws Exception
+    {
+        final MaxRateSearch.Outcome outcome = search(100, 1000, 6).search((rate, step) -> result(rate, rate, 90_000, 0));
+        assertEquals(0, outcome.rate());
+        assertNull(outcome.result());
+        assertEquals(6, outcome.steps());
+    }
+
+    @Test
+    void shouldFailStepsWithErrorsOrShortfallEvenWhenFast()
+    {
+        final MaxRateSearch search = search(100, 1000, 6);
+        assertTrue(search.passes(result(1000, 990, 24_000, 0), 1000));
+        assertFalse(search.passes(result(1000, 990, 26_000, 0), 1000), "p99 over the target");
+        assertFalse(search.passes(result(1000, 900, 1_000, 0), 1000), "achieved under 95%");
+        assertFalse(search.passes(result(1000, 1000, 1_000, 20), 1000), "2% errors");
+    }
+}
