@@ -10,6 +10,8 @@ import ivbot.server.dialog.TurnResolution;
 import ivbot.server.intent.Classification;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.kb.KnowledgeBase;
+import ivbot.server.metrics.ServerMetrics;
+import ivbot.server.metrics.Stage;
 import ivbot.server.session.Session;
 import ivbot.server.session.SessionIds;
 import ivbot.server.session.SessionStore;
@@ -36,6 +38,11 @@ public final class ChatService
      */
     public static final int MAX_QUERY_CHARS = 512;
 
+    /**
+     * The message of a turn that could not be recorded: HTTP 503 with Retry-After, or an Error frame.
+     */
+    public static final String BUSY_MESSAGE = "系统繁忙,请稍候";
+
     private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
 
     private final SessionStore store;
@@ -43,6 +50,7 @@ public final class ChatService
     private final DialogManager dialog;
     private final Supplier<KnowledgeBase> knowledgeBase;
     private final LongSupplier clockMs;
+    private final ServerMetrics metrics = new ServerMetrics();
 
     /**
      * @param store         the session store.
@@ -71,6 +79,14 @@ public final class ChatService
     public SessionStore store()
     {
         return store;
+    }
+
+    /**
+     * @return the latency recorders and counters.
+     */
+    public ServerMetrics metrics()
+    {
+        return metrics;
     }
 
     /**
@@ -126,10 +142,13 @@ public final class ChatService
             final String sessionId = SessionIds.newId();
             return classified.thenCompose(turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos));
         }
+        final long readStartNs = System.nanoTime();
         final CompletableFuture<Loaded> loaded = store.load(requestedId).handle((session, error) ->
         {
+            metrics.record(Stage.SESSION_READ, (System.nanoTime() - readStartNs) / 1000);
             if (error != null)
             {
+                metrics.recordSessionError();
                 LOG.warn("session {} unreadable, answering without context: {}", requestedId, error.toString());
                 return new Loaded(null, true);
             }
@@ -183,14 +202,19 @@ public final class ChatService
             reply.setModelVersion(classification.modelVersion());
         }
 
+        final long writeStartNs = System.nanoTime();
         return store.save(next).handle((ignored, error) ->
         {
+            metrics.record(Stage.SESSION_WRITE, (System.nanoTime() - writeStartNs) / 1000);
             if (error != null)
             {
+                // the turn is not acknowledged: an answer whose context was not kept would be lost
+                metrics.recordSessionError();
                 LOG.warn("session {} not written: {}", sessionId, error.toString());
+                throw ChatException.busy(BUSY_MESSAGE);
             }
             return reply
-                .setContextLost(contextLost || error != null)
+                .setContextLost(contextLost)
                 .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
                 .build();
         });

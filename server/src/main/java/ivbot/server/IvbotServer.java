@@ -27,6 +27,8 @@ import ivbot.server.frame.FrameChatHandler;
 import ivbot.server.http.HttpChatHandler;
 import ivbot.server.http.JsonHttpObjectAggregator;
 import ivbot.server.http.OpsStats;
+import ivbot.server.metrics.MetricsOpsSource;
+import ivbot.server.metrics.MetricsRegistry;
 import ivbot.server.http.StaticContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,13 +61,14 @@ public final class IvbotServer implements AutoCloseable
     private final JwtAuthenticator authenticator;
     private final StaticContent staticContent;
     private final OpsStats opsStats;
+    private final MetricsRegistry metricsRegistry;
     private final EventLoopGroup group;
     private final Class<? extends ServerSocketChannel> channelClass;
     private final String transport;
     private Channel serverChannel;
 
     /**
-     * A server without a dev token in its chat page and with {@link OpsStats#simple} figures.
+     * A server without a dev token in its chat page, whose operator figures come from its metrics.
      *
      * @param config        the concluded settings.
      * @param chat          the chat service.
@@ -73,7 +76,7 @@ public final class IvbotServer implements AutoCloseable
      */
     public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator)
     {
-        this(config, chat, authenticator, new StaticContent(null), OpsStats.simple(chat.store()));
+        this(config, chat, authenticator, new StaticContent(null), null);
     }
 
     /**
@@ -81,7 +84,7 @@ public final class IvbotServer implements AutoCloseable
      * @param chat          the chat service.
      * @param authenticator the token verifier.
      * @param staticContent the browser pages ({@code new StaticContent(devToken)} in dev mode).
-     * @param opsStats      the figures of {@code GET /v1/ops/stats}.
+     * @param opsStats      the figures of {@code GET /v1/ops/stats}, or {@code null} for the server's metrics.
      */
     public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator,
         final StaticContent staticContent, final OpsStats opsStats)
@@ -90,7 +93,8 @@ public final class IvbotServer implements AutoCloseable
         this.chat = chat;
         this.authenticator = authenticator;
         this.staticContent = staticContent;
-        this.opsStats = opsStats;
+        this.metricsRegistry = new MetricsRegistry(chat, MetricsRegistry.platform(), config.metricsIntervalMs);
+        this.opsStats = opsStats != null ? opsStats : new OpsStats(new MetricsOpsSource(metricsRegistry), latencyUs -> { });
         if (Epoll.isAvailable())
         {
             group = new MultiThreadIoEventLoopGroup(config.ioThreads, EpollIoHandler.newFactory());
@@ -136,6 +140,14 @@ public final class IvbotServer implements AutoCloseable
     }
 
     /**
+     * @return the metrics publisher (JMX registration and remote JMX are up to the caller).
+     */
+    public MetricsRegistry metricsRegistry()
+    {
+        return metricsRegistry;
+    }
+
+    /**
      * @return the bound port.
      */
     public int port()
@@ -157,6 +169,7 @@ public final class IvbotServer implements AutoCloseable
     @Override
     public void close()
     {
+        metricsRegistry.close();
         if (serverChannel != null)
         {
             serverChannel.close().syncUninterruptibly();

@@ -33,6 +33,8 @@ public final class ServerConfig
     public int maxFrameBytes = 16 * 1024;
     /** {@code --max-pipelined}: requests queued per connection before reading pauses. */
     public int maxPipelined = 64;
+    /** {@code --metrics-interval-ms}: how often interval histograms are taken. */
+    public long metricsIntervalMs = 1000;
     /** {@code --idle-timeout-s}: a connection with nothing read for this long is closed. */
     public int idleTimeoutSeconds = 60;
 
@@ -54,6 +56,7 @@ public final class ServerConfig
         check(maxFrameBytes > 0, "max-frame", maxFrameBytes, "> 0");
         check(maxPipelined > 0, "max-pipelined", maxPipelined, "> 0");
         check(idleTimeoutSeconds > 0, "idle-timeout-s", idleTimeoutSeconds, "> 0");
+        check(metricsIntervalMs > 0, "metrics-interval-ms", metricsIntervalMs, "> 0");
         check(Files.isDirectory(knowledgeBaseDir), "kb", knowledgeBaseDir, "an existing directory");
         if (redisUri != null)
         {

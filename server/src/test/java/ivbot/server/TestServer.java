@@ -56,7 +56,7 @@ public final class TestServer implements AutoCloseable
         return new IntentClassifier(RuleClassifier.loadDefault(), null, 0, 200, 0.9f);
     }
 
-    static TestServer start()
+    public static TestServer start()
     {
         return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), new ServerConfig());
     }
@@ -88,6 +88,11 @@ public final class TestServer implements AutoCloseable
         config.ioThreads = 2;
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
         return new TestServer(store, config.conclude(), classifier, pages);
+    }
+
+    public ivbot.server.metrics.MetricsRegistry metricsRegistry()
+    {
+        return server.metricsRegistry();
     }
 
     public int port()

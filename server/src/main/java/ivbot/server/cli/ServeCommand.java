@@ -8,6 +8,8 @@ import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.JwtSecrets;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
+import ivbot.server.http.StaticContent;
+import ivbot.server.metrics.MetricsRegistry;
 import ivbot.server.kb.KnowledgeBaseWatcher;
 import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.RedisSessionStore;
@@ -66,8 +68,16 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
+    @Option(names = "--jmx-port", defaultValue = "0", description = "Serve remote JMX on 127.0.0.1 at this port, 0 = off (default: ${DEFAULT-VALUE}).")
+    int jmxPort;
+
+    @Option(names = "--metrics-interval-ms", defaultValue = "1000", description = "How often interval histograms are taken (default: ${DEFAULT-VALUE}).")
+    long metricsIntervalMs;
+
     @Mixin
     ModelOptions model;
+
+    private String devToken;
 
     @Override
     public Integer call() throws Exception
@@ -84,6 +94,7 @@ final class ServeCommand implements Callable<Integer>
         config.knowledgeBasePollMs = kbPollMs;
         config.maxPipelined = maxPipelined;
         config.idleTimeoutSeconds = idleTimeout;
+        config.metricsIntervalMs = metricsIntervalMs;
         final JwtAuthenticator authenticator;
         try
         {
@@ -103,7 +114,17 @@ final class ServeCommand implements Callable<Integer>
         final ModelOptions.Started started = model.start(config.ioThreads);
         final ChatService chat = new ChatService(
             store, started.classifier(), new DialogManager(), kbWatcher::current, System::currentTimeMillis);
-        final IvbotServer server = new IvbotServer(config, chat, authenticator).start();
+        // in dev mode the chat page carries the dev token, for clients on this machine only
+        final IvbotServer server = new IvbotServer(config, chat, authenticator, new StaticContent(devToken), null).start();
+        final MetricsRegistry metrics = server.metricsRegistry().register();
+        if (started.runtime() != null)
+        {
+            metrics.repository(started.runtime().repository());
+        }
+        if (jmxPort > 0)
+        {
+            metrics.serveRemote(jmxPort);
+        }
 
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
@@ -139,6 +160,7 @@ final class ServeCommand implements Callable<Integer>
         final String token = new TokenIssuer(secret).issue("dev", null, Duration.ofHours(12), System.currentTimeMillis());
         System.out.println("ivbot: " + JwtSecrets.ENV + " is not set; using the dev secret in " + file + " (mode 0600)");
         System.out.println("ivbot: dev token (sub=dev, 12h): " + token);
+        devToken = token;
         return JwtAuthenticator.hmac(secret, System::currentTimeMillis);
     }
 }

@@ -16,6 +16,7 @@ import ivbot.server.ChatService;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.Principal;
+import ivbot.server.metrics.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,7 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
             {
                 case AUTH:
                     connectionPrincipal = null;
-                    final Principal principal = authenticator.authenticate(frame.getAuth().getToken());
+                    final Principal principal = authenticate(frame.getAuth().getToken());
                     connectionPrincipal = principal;
                     return CompletableFuture.completedFuture(Frame.newBuilder().setAuthOk(AuthOk.newBuilder()
                         .setSubject(principal.subject())
@@ -85,11 +86,24 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
         }
     }
 
+    private Principal authenticate(final String token)
+    {
+        final long startNs = System.nanoTime();
+        try
+        {
+            return authenticator.authenticate(token);
+        }
+        finally
+        {
+            chat.metrics().record(Stage.AUTH, (System.nanoTime() - startNs) / 1000);
+        }
+    }
+
     private Principal principal(final String token)
     {
         if (!token.isEmpty())
         {
-            return authenticator.authenticate(token);
+            return authenticate(token);
         }
         if (connectionPrincipal == null)
         {
@@ -108,9 +122,15 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
     {
         if (error == null)
         {
+            final Frame reply = (Frame)result;
+            if (reply.hasChatReply())
+            {
+                chat.metrics().recordReply((long)(reply.getChatReply().getLatencyMs() * 1000.0), reply.getChatReply().getSource());
+            }
             ctx.write(result, ctx.voidPromise());
             return true;
         }
+        chat.metrics().recordError();
         final ChatException ex = ChatException.of(error);
         ctx.write(errorFrame(requestId(frame), ex.code(), ex.getMessage(), ex.status()), ctx.voidPromise());
         return true;

@@ -20,6 +20,8 @@ import ivbot.server.ChatService;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.Principal;
+import ivbot.server.metrics.PrometheusExporter;
+import ivbot.server.metrics.Stage;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -31,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
  *   DELETE /v1/sessions/{id}            deletes the session
  *   GET    /healthz                     the process is up
  *   GET    /readyz                      the session store is reachable (503 when degraded)
+ *   GET    /metrics                     Prometheus text format (no token)
  *   GET    /v1/ops/stats                the operator figures (bearer token), see {@link OpsStats}
  *   GET    /, /ops, /static/{name}      the browser pages, see {@link StaticContent}
  * </pre>
@@ -107,6 +110,9 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
                 final boolean ready = chat.store().isReady();
                 return CompletableFuture.completedFuture(new Status(ready ? 200 : 503,
                     "status", ready ? "ready" : "degraded", "session_store", chat.store().describe()));
+            case "/metrics":
+                requireMethod(method, HttpMethod.GET);
+                return CompletableFuture.completedFuture(new Metrics(PrometheusExporter.scrape(chat)));
             case "/v1/ops/stats":
                 requireMethod(method, HttpMethod.GET);
                 authenticate(request);
@@ -171,7 +177,15 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             throw ChatException.unauthorized("malformed authorization header (expected: Bearer <token>)");
         }
-        return authenticator.authenticate(header.substring(BEARER.length()).strip());
+        final long startNs = System.nanoTime();
+        try
+        {
+            return authenticator.authenticate(header.substring(BEARER.length()).strip());
+        }
+        finally
+        {
+            chat.metrics().record(Stage.AUTH, (System.nanoTime() - startNs) / 1000);
+        }
     }
 
     private static void requireMethod(final HttpMethod actual, final HttpMethod allowed)
@@ -191,17 +205,39 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         if (error != null)
         {
             response = errorResponse(ctx, error, keepAlive);
+            chat.metrics().recordError();
         }
         else if (result instanceof ChatReply)
         {
+            final ChatReply reply = (ChatReply)result;
             final ByteBuf body = ctx.alloc().buffer(512);
-            ChatJsonCodec.writeChatReply((ChatReply)result, body);
+            ChatJsonCodec.writeChatReply(reply, body);
             response = HttpResponses.json(HttpResponseStatus.OK, body, keepAlive);
-            opsStats.recordChat((long)(((ChatReply)result).getLatencyMs() * 1000.0));
+            final long latencyUs = (long)(reply.getLatencyMs() * 1000.0);
+            chat.metrics().recordReply(latencyUs, reply.getSource());
+            opsStats.recordChat(latencyUs);
+        }
+        else if (result instanceof Metrics)
+        {
+            final ByteBuf body = ctx.alloc().buffer(8192);
+            body.writeCharSequence(((Metrics)result).text, java.nio.charset.StandardCharsets.UTF_8);
+            response = new io.netty.handler.codec.http.DefaultFullHttpResponse(
+                io.netty.handler.codec.http.HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+            response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+            if (!keepAlive)
+            {
+                response.headers().set(HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
+            }
         }
         else if (result instanceof StaticPage)
         {
-            response = staticContent.lookup(((StaticPage)result).path, ctx.alloc(), keepAlive);
+            final java.net.SocketAddress remote = ctx.channel().remoteAddress();
+            final boolean loopback = remote instanceof java.net.InetSocketAddress &&
+                ((java.net.InetSocketAddress)remote).getAddress() != null &&
+                ((java.net.InetSocketAddress)remote).getAddress().isLoopbackAddress();
+            response = staticContent.lookup(((StaticPage)result).path, ctx.alloc(), keepAlive, loopback);
         }
         else if (result instanceof OpsStats)
         {
@@ -253,6 +289,19 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
         return response;
+    }
+
+    /**
+     * The Prometheus text of {@code GET /metrics}.
+     */
+    private static final class Metrics
+    {
+        final String text;
+
+        Metrics(final String text)
+        {
+            this.text = text;
+        }
     }
 
     /**

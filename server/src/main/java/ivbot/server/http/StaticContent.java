@@ -55,6 +55,7 @@ public final class StaticContent
     private static final AsciiString REFERRER_POLICY = AsciiString.cached("referrer-policy");
 
     private final Map<String, Entry> entries = new HashMap<>();
+    private final Entry publicIndex;
 
     /**
      * Reads the pages from the class path.
@@ -72,6 +73,8 @@ public final class StaticContent
         final String index = new String(read("index.html"), StandardCharsets.UTF_8)
             .replace(DEV_TOKEN_PLACEHOLDER, devToken == null ? "" : devToken);
         entries.put("/", new Entry(index.getBytes(StandardCharsets.UTF_8), HTML));
+        publicIndex = new Entry(new String(read("index.html"), StandardCharsets.UTF_8)
+            .replace(DEV_TOKEN_PLACEHOLDER, "").getBytes(StandardCharsets.UTF_8), HTML);
         entries.put("/ops", new Entry(read("ops.html"), HTML));
         entries.put(STATIC_PREFIX + "app.css", new Entry(read("app.css"), CSS));
         entries.put(STATIC_PREFIX + "chat.js", new Entry(read("chat.js"), JS));
@@ -98,7 +101,22 @@ public final class StaticContent
      */
     public FullHttpResponse lookup(final String path, final ByteBufAllocator alloc, final boolean keepAlive)
     {
-        final Entry entry = entries.get(path);
+        return lookup(path, alloc, keepAlive, true);
+    }
+
+    /**
+     * Builds the response for a page; the dev token goes only to clients on this machine.
+     *
+     * @param path           the decoded request path, without query string.
+     * @param alloc          the allocator for the body; the caller owns the returned response and its body.
+     * @param keepAlive      whether the connection stays open after this response.
+     * @param loopbackClient whether the client connected from a loopback address.
+     * @return a 200 response, or {@code null} when {@code path} is not a page.
+     */
+    public FullHttpResponse lookup(final String path, final ByteBufAllocator alloc, final boolean keepAlive,
+        final boolean loopbackClient)
+    {
+        final Entry entry = "/".equals(path) && !loopbackClient ? publicIndex : entries.get(path);
         if (entry == null)
         {
             return null;
