@@ -51,6 +51,9 @@ final class ModelOptions
     @Option(names = "--topic-confidence", defaultValue = "0.9", description = "Model confidence above which a turn the rules see no topic in still counts as naming one (default: ${DEFAULT-VALUE}).")
     float topicConfidence;
 
+    @Option(names = "--rules-first", defaultValue = "true", arity = "1", description = "Let the rules answer first where they name a topic with the package's calibrated rules_threshold; false sends every uncached query to the model (default: ${DEFAULT-VALUE}).")
+    boolean rulesFirst;
+
     @Option(names = "--no-model", description = "Answer with the rule engine only.")
     boolean noModel;
 
@@ -96,7 +99,7 @@ final class ModelOptions
                 classifier[0].clearCache();
             }
         });
-        classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence);
+        classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst);
         return new Started(runtime, classifier[0]);
     }
 

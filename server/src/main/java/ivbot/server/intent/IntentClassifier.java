@@ -46,6 +46,7 @@ public final class IntentClassifier
     private final Cache<String, Prediction> cache;
     private final long deadlineNs;
     private final float strongTopic;
+    private final boolean rulesFirst;
     private final LongAdder cacheHits = new LongAdder();
     private final LongAdder cacheLookups = new LongAdder();
     private final LongAdder[] fallbacks = new LongAdder[FallbackReason.values().length];
@@ -61,6 +62,22 @@ public final class IntentClassifier
     public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
         final long deadlineMs, final float strongTopic)
     {
+        this(rules, agent, cacheSize, deadlineMs, strongTopic, true);
+    }
+
+    /**
+     * @param rules       the rule engine.
+     * @param agent       the inference agent, or {@code null} to run on rules alone.
+     * @param cacheSize   the most cached answers; 0 disables the cache.
+     * @param deadlineMs  how long after its arrival a request may wait for the model.
+     * @param strongTopic the model confidence above which a turn counts as naming its topic even when the
+     *                    rules see none in it.
+     * @param rulesFirst  whether confident rules answer before the model (the package's
+     *                    {@code rules_threshold}); false sends every uncached query to the model.
+     */
+    public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
+        final long deadlineMs, final float strongTopic, final boolean rulesFirst)
+    {
         if (deadlineMs <= 0)
         {
             throw new IllegalArgumentException("deadlineMs=" + deadlineMs + " (expected: > 0)");
@@ -70,6 +87,7 @@ public final class IntentClassifier
         this.cache = cacheSize > 0 ? Caffeine.newBuilder().maximumSize(cacheSize).build() : null;
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(deadlineMs);
         this.strongTopic = strongTopic;
+        this.rulesFirst = rulesFirst;
         for (int i = 0; i < fallbacks.length; i++)
         {
             fallbacks[i] = new LongAdder();
@@ -141,7 +159,7 @@ public final class IntentClassifier
                 return CompletableFuture.completedFuture(fromModel(match, cached, SOURCE_CACHE, model));
             }
         }
-        if (match.intent() != null && match.confidence() >= model.rulesThreshold())
+        if (rulesFirst && match.intent() != null && match.confidence() >= model.rulesThreshold())
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
                 match.confidence(), match.audience(), SOURCE_RULES, null, null));
