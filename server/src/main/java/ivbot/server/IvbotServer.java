@@ -45,6 +45,8 @@ import java.util.concurrent.TimeUnit;
 public final class IvbotServer implements AutoCloseable
 {
     /** Pipeline handler names. */
+    public static final String CONNECTION_LIMIT = "connectionLimit";
+    public static final String REQUEST_TIMEOUT = "requestTimeout";
     public static final String UNIFICATION = "unification";
     public static final String IDLE = "idle";
     public static final String IDLE_CLOSE = "idleClose";
@@ -62,6 +64,8 @@ public final class IvbotServer implements AutoCloseable
     private final StaticContent staticContent;
     private final OpsStats opsStats;
     private final MetricsRegistry metricsRegistry;
+    private final ConnectionLimitHandler connectionLimit;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final EventLoopGroup group;
     private final Class<? extends ServerSocketChannel> channelClass;
     private final String transport;
@@ -93,6 +97,7 @@ public final class IvbotServer implements AutoCloseable
         this.chat = chat;
         this.authenticator = authenticator;
         this.staticContent = staticContent;
+        this.connectionLimit = new ConnectionLimitHandler(config.maxConnections);
         this.metricsRegistry = new MetricsRegistry(chat, MetricsRegistry.platform(), config.metricsIntervalMs);
         this.opsStats = opsStats != null ? opsStats : new OpsStats(new MetricsOpsSource(metricsRegistry), latencyUs -> { });
         if (Epoll.isAvailable())
@@ -122,12 +127,15 @@ public final class IvbotServer implements AutoCloseable
             .channel(channelClass)
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childAttr(SerialRequestHandler.IN_FLIGHT, inFlight)
             .childHandler(new ChannelInitializer<SocketChannel>()
             {
                 @Override
                 protected void initChannel(final SocketChannel ch)
                 {
                     ch.pipeline()
+                        .addLast(CONNECTION_LIMIT, connectionLimit)
+                        .addLast(REQUEST_TIMEOUT, new RequestTimeoutHandler(config.requestTimeoutMs))
                         .addLast(IDLE, new IdleStateHandler(config.idleTimeoutSeconds, 0, 0))
                         .addLast(IDLE_CLOSE, IdleCloseHandler.INSTANCE)
                         .addLast(UNIFICATION, new PortUnificationHandler(new Installer()));
@@ -169,13 +177,24 @@ public final class IvbotServer implements AutoCloseable
     @Override
     public void close()
     {
-        metricsRegistry.close();
         if (serverChannel != null)
         {
             serverChannel.close().syncUninterruptibly();
         }
-        group.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        // let the requests in flight finish (and write their sessions) before the event loops go
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.shutdownTimeoutMs);
+        while (inFlight.get() > 0 && System.nanoTime() < deadline)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
+        if (inFlight.get() > 0)
+        {
+            LOG.warn("shutting down with {} requests still in flight after {} ms", inFlight.get(), config.shutdownTimeoutMs);
+        }
+        group.shutdownGracefully(0, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        metricsRegistry.close();
     }
+
 
     private final class Installer implements PortUnificationHandler.ProtocolInstaller
     {

@@ -2,10 +2,13 @@ package ivbot.server;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Processes a connection's requests one at a time and in arrival order, so pipelined requests are
@@ -22,11 +25,18 @@ import java.util.concurrent.CompletableFuture;
  */
 public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapter
 {
+    /**
+     * The server-wide count of requests being processed, set on each child channel by the server so that
+     * a graceful shutdown can wait for them; absent on channels made elsewhere (tests).
+     */
+    public static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("ivbot.inFlight");
+
     private final Class<I> requestType;
     private final int maxPending;
     private final ArrayDeque<I> pending = new ArrayDeque<>();
     private boolean busy;
     private boolean closed;
+    private RequestTimeoutHandler requestTimeout;
 
     /**
      * @param requestType the inbound message type this handler takes; others pass on.
@@ -76,6 +86,14 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (requestTimeout == null)
+        {
+            requestTimeout = ctx.pipeline().get(RequestTimeoutHandler.class);
+        }
+        if (requestTimeout != null)
+        {
+            requestTimeout.requestComplete();
+        }
         pending.add(requestType.cast(msg));
         if (pending.size() >= maxPending)
         {
@@ -95,6 +113,11 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
                 break;
             }
             busy = true;
+            final AtomicInteger inFlight = ctx.channel().attr(IN_FLIGHT).get();
+            if (inFlight != null)
+            {
+                inFlight.incrementAndGet();
+            }
             final CompletableFuture<?> future = process(ctx, request);
             if (future.isDone())
             {
@@ -111,7 +134,16 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
                     }
                     else
                     {
-                        ctx.executor().execute(() -> afterAsync(ctx, request, future));
+                        try
+                        {
+                            ctx.executor().execute(() -> afterAsync(ctx, request, future));
+                        }
+                        catch (final RejectedExecutionException shutDown)
+                        {
+                            // the event loop is gone: nobody can answer, but the request is still ours
+                            ReferenceCountUtil.release(request);
+                            finished(ctx);
+                        }
                     }
                 });
             }
@@ -133,9 +165,19 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         drain(ctx);
     }
 
+    private static void finished(final ChannelHandlerContext ctx)
+    {
+        final AtomicInteger inFlight = ctx.channel().attr(IN_FLIGHT).get();
+        if (inFlight != null)
+        {
+            inFlight.decrementAndGet();
+        }
+    }
+
     private void complete(final ChannelHandlerContext ctx, final I request, final CompletableFuture<?> future)
     {
         busy = false;
+        finished(ctx);
         Object result = null;
         Throwable error = null;
         try

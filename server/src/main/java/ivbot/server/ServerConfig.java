@@ -33,6 +33,12 @@ public final class ServerConfig
     public int maxFrameBytes = 16 * 1024;
     /** {@code --max-pipelined}: requests queued per connection before reading pauses. */
     public int maxPipelined = 64;
+    /** {@code --request-timeout-ms}: how long one request may take to arrive, from its first byte. */
+    public long requestTimeoutMs = 10_000;
+    /** {@code --shutdown-timeout-ms}: how long a graceful shutdown waits for requests in flight. */
+    public long shutdownTimeoutMs = 5_000;
+    /** {@code --max-connections}: connections beyond this are closed at once. */
+    public int maxConnections = 10_000;
     /** {@code --metrics-interval-ms}: how often interval histograms are taken. */
     public long metricsIntervalMs = 1000;
     /** {@code --idle-timeout-s}: a connection with nothing read for this long is closed. */
@@ -57,6 +63,9 @@ public final class ServerConfig
         check(maxPipelined > 0, "max-pipelined", maxPipelined, "> 0");
         check(idleTimeoutSeconds > 0, "idle-timeout-s", idleTimeoutSeconds, "> 0");
         check(metricsIntervalMs > 0, "metrics-interval-ms", metricsIntervalMs, "> 0");
+        check(requestTimeoutMs > 0, "request-timeout-ms", requestTimeoutMs, "> 0");
+        check(maxConnections > 0, "max-connections", maxConnections, "> 0");
+        check(shutdownTimeoutMs >= 0, "shutdown-timeout-ms", shutdownTimeoutMs, ">= 0");
         check(Files.isDirectory(knowledgeBaseDir), "kb", knowledgeBaseDir, "an existing directory");
         if (redisUri != null)
         {

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(60)
-class HttpApiTest
+public class HttpApiTest
 {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static TestServer server;
@@ -297,7 +297,7 @@ class HttpApiTest
         assertNotEquals(a, b);
     }
 
-    static String readHead(final InputStream in) throws IOException
+    public static String readHead(final InputStream in) throws IOException
     {
         final ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;

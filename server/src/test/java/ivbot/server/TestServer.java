@@ -66,7 +66,7 @@ public final class TestServer implements AutoCloseable
         return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), new ServerConfig(), classifier, null);
     }
 
-    static TestServer start(final SessionStore store, final ServerConfig config)
+    public static TestServer start(final SessionStore store, final ServerConfig config)
     {
         return start(store, config, rulesOnly(), null);
     }

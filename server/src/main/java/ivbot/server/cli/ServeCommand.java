@@ -12,7 +12,7 @@ import ivbot.server.http.StaticContent;
 import ivbot.server.metrics.MetricsRegistry;
 import ivbot.server.kb.KnowledgeBaseWatcher;
 import ivbot.server.session.InMemorySessionStore;
-import ivbot.server.session.RedisSessionStore;
+import ivbot.server.session.SessionStores;
 import ivbot.server.session.SessionStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,6 +68,12 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
+    @Option(names = "--request-timeout-ms", defaultValue = "10000", description = "How long one request may take to arrive, from its first byte (default: ${DEFAULT-VALUE}).")
+    long requestTimeoutMs;
+
+    @Option(names = "--max-connections", defaultValue = "10000", description = "Connections beyond this are closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Option(names = "--jmx-port", defaultValue = "0", description = "Serve remote JMX on 127.0.0.1 at this port, 0 = off (default: ${DEFAULT-VALUE}).")
     int jmxPort;
 
@@ -95,6 +101,8 @@ final class ServeCommand implements Callable<Integer>
         config.maxPipelined = maxPipelined;
         config.idleTimeoutSeconds = idleTimeout;
         config.metricsIntervalMs = metricsIntervalMs;
+        config.requestTimeoutMs = requestTimeoutMs;
+        config.maxConnections = maxConnections;
         final JwtAuthenticator authenticator;
         try
         {
@@ -109,7 +117,7 @@ final class ServeCommand implements Callable<Integer>
 
         final SessionStore store = config.redisUri == null ?
             new InMemorySessionStore(config.maxSessions, config.sessionTtlSeconds, Ticker.systemTicker()) :
-            new RedisSessionStore(config.redisUri, config.sessionTtlSeconds, Duration.ofMillis(config.redisTimeoutMs));
+            SessionStores.open(config.redisUri, config.sessionTtlSeconds, Duration.ofMillis(config.redisTimeoutMs));
         final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
         final ModelOptions.Started started = model.start(config.ioThreads);
         final ChatService chat = new ChatService(
