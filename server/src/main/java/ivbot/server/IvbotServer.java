@@ -57,6 +57,7 @@ public final class IvbotServer implements AutoCloseable
     public static final String CHAT = "chat";
 
     private static final Logger LOG = LoggerFactory.getLogger(IvbotServer.class);
+    private static final int MAX_DECODED_PIPELINE = 4096;
 
     private final ServerConfig config;
     private final ChatService chat;
@@ -201,9 +202,11 @@ public final class IvbotServer implements AutoCloseable
         @Override
         public void installHttp(final ChannelPipeline pipeline)
         {
+            // the decoder may hold every request of one socket read beyond the handler's queue (reading
+            // pauses only after that read), so its own pipelining bound is set well above --max-pipelined
             pipeline.addLast(HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
                     .setMaxInitialLineLength(4096)
-                    .setMaxHeaderSize(8192)))
+                    .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
                 .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes))
                 .addLast(CHAT, new HttpChatHandler(chat, authenticator, config.maxPipelined, staticContent, opsStats));
         }

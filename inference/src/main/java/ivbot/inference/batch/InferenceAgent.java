@@ -84,10 +84,10 @@ public final class InferenceAgent implements Agent
      * Offers a request. Never blocks.
      *
      * @param request the request.
-     * @return {@code null} when queued; else why it was not: {@code no_model}; {@code queue_full} when the
-     * queue is full or the expected wait behind it already exceeds the request's deadline (admission
-     * control); {@code deadline} when even an empty queue could not answer in time. A refused request is
-     * not completed: the caller falls back at once.
+     * @return {@code null} when queued; else why it was not: {@code no_model}; {@code deadline} when the
+     * deadline has already passed; {@code queue_full} when the queue is full or the expected wait behind
+     * the requests already queued exceeds the request's deadline (admission control). A refused request
+     * is not completed: the caller falls back at once.
      */
     public FallbackReason offer(final InferenceRequest request)
     {
@@ -95,12 +95,20 @@ public final class InferenceAgent implements Agent
         {
             return FallbackReason.NO_MODEL;
         }
-        final long batchesAhead = queue.size() / maxBatchSize + 1;
-        final long expectedWaitNs = batchesAhead * batchNsEstimate + maxBatchDelayNs;
-        if (request.enqueuedNs() + expectedWaitNs > request.deadlineNs())
+        if (request.enqueuedNs() >= request.deadlineNs())
         {
-            // with nothing ahead of it the request still cannot make it: its deadline is too close
-            return batchesAhead == 1 ? FallbackReason.DEADLINE : FallbackReason.QUEUE_FULL;
+            return FallbackReason.DEADLINE;
+        }
+        final int depth = queue.size();
+        // an empty queue always admits: the estimate only learns from batches that run, so refusing
+        // there could lock the model out for good after one slow spell (the deadline timer still holds)
+        if (depth > 0)
+        {
+            final long expectedWaitNs = (depth / maxBatchSize + 1) * batchNsEstimate + maxBatchDelayNs;
+            if (request.enqueuedNs() + expectedWaitNs > request.deadlineNs())
+            {
+                return FallbackReason.QUEUE_FULL;
+            }
         }
         return queue.offer(request) ? null : FallbackReason.QUEUE_FULL;
     }

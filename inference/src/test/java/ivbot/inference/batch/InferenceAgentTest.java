@@ -116,31 +116,44 @@ class InferenceAgentTest
     @Test
     void shouldNotRunARequestWhoseDeadlinePassedBeforeItsBatch() throws Exception
     {
+        final long now = System.nanoTime();
+        // admission, on an agent whose thread is not running (so the queue holds what is offered)
+        final InferenceAgent idle = new InferenceAgent(64, 16, 300_000);
+        idle.swap(dummyModel());
+        assertNull(idle.offer(new InferenceRequest("年假", now, now + 50_000_000L, callbacks, r -> { })), "an empty queue admits");
+        assertEquals(FallbackReason.QUEUE_FULL, idle.offer(new InferenceRequest("病假", now, now + 50_000_000L, callbacks, r -> { })),
+            "behind one queued request: a ~5 ms batch plus the 300 ms batch delay exceed the 50 ms deadline");
+        assertEquals(FallbackReason.DEADLINE, idle.offer(new InferenceRequest("婚假", now, now, callbacks, r -> { })));
+        idle.onClose();
+
         // a batch that never fills and waits 300 ms: the request's 50 ms deadline passes first
         final InferenceAgent agent = start(64, 16, 300_000, ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
         final AtomicReference<InferenceResult> got = new AtomicReference<>();
         final CountDownLatch done = new CountDownLatch(1);
-        final long now = System.nanoTime();
-        final InferenceRequest request = new InferenceRequest("年假几天", now, now + 50_000_000L, callbacks, r ->
+        final long t0 = System.nanoTime();
+        assertNull(agent.offer(new InferenceRequest("年假几天", t0, t0 + 50_000_000L, callbacks, r ->
         {
             got.set(r);
             done.countDown();
-        });
-        // admission: 1 batch of ~5 ms + 300 ms delay exceeds 50 ms, so the agent refuses up front
-        assertEquals(FallbackReason.DEADLINE, agent.offer(request));
+        })));
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertEquals(FallbackReason.DEADLINE, got.get().fallback(), "the batch never filled in time: not run");
+        assertEquals(1, agent.expired());
+        assertEquals(0, agent.predicted());
+        final CountDownLatch done2 = new CountDownLatch(1);
 
         final InferenceAgent patient = new InferenceAgent(64, 16, 300_000);
         patient.swap(ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
         final InferenceRequest late = new InferenceRequest("年假几天", now - 400_000_000L, now + 60_000_000_000L, callbacks, r ->
         {
             got.set(r);
-            done.countDown();
+            done2.countDown();
         });
         assertNull(patient.offer(late));
         final InferenceRequest expired = new InferenceRequest("病假", now - 400_000_000L, now - 1, callbacks, r -> { });
         patient.offer(expired);
         patient.doWork();
-        assertTrue(done.await(30, TimeUnit.SECONDS));
+        assertTrue(done2.await(30, TimeUnit.SECONDS));
         assertTrue(got.get().prediction() != null, "the live request ran");
         assertEquals(1, patient.expired(), "the expired one was dropped, not run");
         assertEquals(1, patient.predicted());

@@ -23,6 +23,8 @@ import ivbot.server.auth.Principal;
 import ivbot.server.metrics.PrometheusExporter;
 import ivbot.server.metrics.Stage;
 
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -289,6 +291,14 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         }
         return response;
+    }
+
+    @Override
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        // a decoder failure past the point where a response can be framed: the stream is not trusted
+        LoggerFactory.getLogger(HttpChatHandler.class).debug("closing HTTP connection after {}", cause.toString());
+        ctx.close();
     }
 
     /**
