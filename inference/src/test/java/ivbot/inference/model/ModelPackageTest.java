@@ -242,6 +242,20 @@ class ModelPackageTest
         {
             auto.session().close();
         }
+        if (!OrtSessions.cudaLibrariesPresent())
+        {
+            // asked for CUDA explicitly where its libraries are missing ("libcublasLt.so.12: cannot open
+            // shared object file"): the provider fails to load and the session opens on CPU instead
+            final OrtSessions.Opened cuda = OrtSessions.open(model, "cuda:0", 1);
+            try
+            {
+                assertEquals("cpu", cuda.device());
+            }
+            finally
+            {
+                cuda.session().close();
+            }
+        }
         assertThrows(IllegalArgumentException.class, () -> OrtSessions.checkDevice("tpu"));
         assertThrows(IllegalArgumentException.class, () -> OrtSessions.checkDevice("cuda:x"));
     }
