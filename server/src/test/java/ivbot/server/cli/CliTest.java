@@ -1,5 +1,6 @@
 package ivbot.server.cli;
 
+import ivbot.server.TestServer;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.Principal;
 import org.junit.jupiter.api.Test;
@@ -48,13 +49,7 @@ class CliTest
 
     private static Path kbDir()
     {
-        final String root = System.getProperty("ivbot.repo.root");
-        Path dir = root != null ? Path.of(root) : Path.of("").toAbsolutePath();
-        while (!Files.isDirectory(dir.resolve("models/kb")))
-        {
-            dir = dir.getParent();
-        }
-        return dir.resolve("models/kb");
+        return TestServer.repoRoot().resolve("models/kb");
     }
 
     @Test

@@ -2,6 +2,7 @@ package ivbot.server.kb;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
+import ivbot.server.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,13 +24,7 @@ class KnowledgeBaseTest
 {
     private static Path repoKb()
     {
-        final String root = System.getProperty("ivbot.repo.root");
-        Path dir = root != null ? Path.of(root) : Path.of("").toAbsolutePath();
-        while (!Files.isDirectory(dir.resolve("models/kb")))
-        {
-            dir = dir.getParent();
-        }
-        return dir.resolve("models/kb");
+        return TestServer.repoRoot().resolve("models/kb");
     }
 
     @Test
