@@ -71,6 +71,9 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--request-timeout-ms", defaultValue = "10000", description = "How long one request may take to arrive, from its first byte (default: ${DEFAULT-VALUE}).")
     long requestTimeoutMs;
 
+    @Option(names = "--shutdown-timeout-ms", defaultValue = "5000", description = "How long SIGTERM waits for requests in flight (default: ${DEFAULT-VALUE}).")
+    long shutdownTimeoutMs;
+
     @Option(names = "--max-connections", defaultValue = "10000", description = "Connections beyond this are closed at once (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
@@ -103,6 +106,7 @@ final class ServeCommand implements Callable<Integer>
         config.metricsIntervalMs = metricsIntervalMs;
         config.requestTimeoutMs = requestTimeoutMs;
         config.maxConnections = maxConnections;
+        config.shutdownTimeoutMs = shutdownTimeoutMs;
         final JwtAuthenticator authenticator;
         try
         {
