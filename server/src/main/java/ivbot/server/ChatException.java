@@ -81,6 +81,11 @@ public final class ChatException extends RuntimeException
             {
                 return (ChatException)t;
             }
+            if (t instanceof ivbot.server.session.SessionStoreUnavailableException ||
+                t instanceof ivbot.server.session.SessionStoreBusyException)
+            {
+                return busy(ChatService.BUSY_MESSAGE);
+            }
             t = t.getCause();
         }
         return new ChatException(500, "internal", "internal error");

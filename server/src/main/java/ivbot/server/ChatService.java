@@ -15,6 +15,7 @@ import ivbot.server.metrics.Stage;
 import ivbot.server.session.Session;
 import ivbot.server.session.SessionIds;
 import ivbot.server.session.SessionStore;
+import ivbot.server.session.SessionStoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -206,15 +207,21 @@ public final class ChatService
         return store.save(next).handle((ignored, error) ->
         {
             metrics.record(Stage.SESSION_WRITE, (System.nanoTime() - writeStartNs) / 1000);
+            final boolean storeDown = error != null && SessionStoreUnavailableException.isCause(error);
             if (error != null)
             {
-                // the turn is not acknowledged: an answer whose context was not kept would be lost
                 metrics.recordSessionError();
-                LOG.warn("session {} not written: {}", sessionId, error.toString());
-                throw ChatException.busy(BUSY_MESSAGE);
+                if (!storeDown)
+                {
+                    // the turn is not acknowledged: an answer whose context was not kept would be lost
+                    LOG.warn("session {} not written: {}", sessionId, error.toString());
+                    throw ChatException.busy(BUSY_MESSAGE);
+                }
+                // the store is down (nothing was attempted): go on without context, and say so
+                LOG.debug("session {} not written, store down: {}", sessionId, error.toString());
             }
             return reply
-                .setContextLost(contextLost)
+                .setContextLost(contextLost || storeDown)
                 .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
                 .build();
         });

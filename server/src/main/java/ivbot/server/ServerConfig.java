@@ -69,9 +69,8 @@ public final class ServerConfig
         check(Files.isDirectory(knowledgeBaseDir), "kb", knowledgeBaseDir, "an existing directory");
         if (redisUri != null)
         {
-            check(redisUri.startsWith("redis://") || redisUri.startsWith("rediss://") ||
-                redisUri.startsWith("redis-sentinel://"), "redis", redisUri,
-                "redis://host:port or redis-sentinel://host:port[,host:port]#master");
+            check(ivbot.server.session.SessionStores.isRedisUri(redisUri), "redis", redisUri,
+                ivbot.server.session.SessionStores.SCHEMES);
         }
         if (ioThreads == 0)
         {

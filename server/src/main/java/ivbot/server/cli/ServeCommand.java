@@ -38,7 +38,7 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--io-threads", defaultValue = "0", description = "Event-loop threads, 0 = cores (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
-    @Option(names = "--redis", description = "redis://host:port or redis-sentinel://host:port[,host:port]#master; in-process store when absent.")
+    @Option(names = "--redis", description = "redis://host:port, redis-sentinel://host:port[,host:port]#master or redis-cluster://host:port[,host:port...]; in-process store when absent.")
     String redis;
 
     @Option(names = "--redis-timeout-ms", defaultValue = "1000", description = "Redis command timeout (default: ${DEFAULT-VALUE}).")

@@ -7,6 +7,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>
  * Methods are called on event loops and never block; futures may complete on another thread (Redis I/O
  * threads), so callers hop back to their event loop before touching channel state.
+ * <p>
+ * Failures a caller can tell apart: {@link SessionStoreUnavailableException} (the store is down or not yet
+ * connected, nothing was attempted: answer without context) and {@link SessionStoreBusyException} (a
+ * write did not land within its window or the local queue was full: answer "busy").
  */
 public interface SessionStore extends AutoCloseable
 {
@@ -57,6 +61,34 @@ public interface SessionStore extends AutoCloseable
      * @return a short description for logs and {@code /readyz}, e.g. {@code "memory"}.
      */
     String describe();
+
+    /**
+     * @return the store's state for logs and metrics: {@code "up"} while ready; a remote store may also
+     *         say {@code "connecting"}, {@code "switching"} (writes are held in its local queue),
+     *         {@code "down"} or {@code "closed"}.
+     */
+    default String state()
+    {
+        return isReady() ? "up" : "down";
+    }
+
+    /**
+     * @return the writes made but not yet acknowledged by the store, including those waiting in a local
+     *         queue; always 0 for a store whose writes complete at once. A gauge, read from any thread.
+     */
+    default long pendingWrites()
+    {
+        return 0;
+    }
+
+    /**
+     * @return the writes whose future failed since start: not acknowledged within their window, refused
+     *         by a full queue, or refused while the store was down. A counter, read from any thread.
+     */
+    default long failedWrites()
+    {
+        return 0;
+    }
 
     @Override
     void close();
