@@ -62,6 +62,16 @@ public final class BenchConfig
     public double maxRate = 200_000;
     /** {@code --max-steps}: the most find-max steps. */
     public int maxSteps = 14;
+    /**
+     * {@code --unique}: append {@code " #<n>"} to every query, {@code n} unique within this harness
+     * process, so that no cache can answer and every request reaches the model.
+     */
+    public boolean unique = false;
+    /**
+     * {@code --raw} (HTTP only): any 200 reply counts as a success without its body being read, for
+     * servers that do not speak ivbot's JSON (e.g. Netty's HelloWorld example).
+     */
+    public boolean raw = false;
 
     /** Set by {@link #conclude()}: the host to connect to. */
     public String host;
@@ -89,6 +99,7 @@ public final class BenchConfig
         check(path != null && path.startsWith("/"), "path", path, "an absolute path such as /v1/chat");
         check(rate >= 0 && !Double.isInfinite(rate), "rate", rate, "> 0");
         check(concurrency >= 0, "concurrency", concurrency, "> 0");
+        check(!raw || protocol == Protocol.HTTP, "raw", "with --protocol " + protocol, "--protocol http");
         if (findMax)
         {
             check(concurrency == 0 && rate == 0, "find-max", "with --rate or --concurrency",
@@ -119,7 +130,8 @@ public final class BenchConfig
             : "closed-loop concurrency=" + concurrency;
         return protocol.name().toLowerCase(Locale.ROOT) + " " + mode + " connections=" + connections
             + " users=" + users + " turns-per-session=" + turnsPerSession + " duration=" + Durations.format(durationNs)
-            + " warmup=" + Durations.format(warmupNs) + " zipf=" + zipfExponent + " target=" + host + ":" + port;
+            + " warmup=" + Durations.format(warmupNs) + " zipf=" + zipfExponent + (unique ? " unique" : "")
+            + (raw ? " raw" : "") + " target=" + host + ":" + port;
     }
 
     private void parseUrl()

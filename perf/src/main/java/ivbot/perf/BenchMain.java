@@ -109,6 +109,12 @@ public final class BenchMain implements Callable<Integer>
     @Option(names = "--seed", description = "Seed of the query draws (default: ${DEFAULT-VALUE}).")
     long seed = DEFAULTS.seed;
 
+    @Option(names = "--unique", description = "Append \" #<n>\" (unique per request) to every query: no cache can answer.")
+    boolean unique;
+
+    @Option(names = "--raw", description = "HTTP: count any 200 reply as a success without reading its body (non-ivbot servers).")
+    boolean raw;
+
     @Option(names = "--max-in-flight", description = "Pipelined requests per connection (default: ${DEFAULT-VALUE}).")
     int maxInFlight = DEFAULTS.maxInFlight;
 
@@ -266,6 +272,8 @@ public final class BenchMain implements Callable<Integer>
         config.minRate = minRate;
         config.maxRate = maxRate;
         config.maxSteps = maxSteps;
+        config.unique = unique;
+        config.raw = raw;
         return config;
     }
 

@@ -25,7 +25,8 @@ import java.util.List;
  * A keep-alive HTTP/1.1 connection that pipelines {@code POST /v1/chat} requests with JSON bodies
  * {@code {"session_id"?, "query"}} and a bearer token. HTTP answers pipelined requests in order, so
  * replies are matched first-in first-out. A 200 reply counts as success; any other status counts as the
- * error kind {@code status/code} ({@code code} from the {@code {"error": {"code": ...}}} body).
+ * error kind {@code status/code} ({@code code} from the {@code {"error": {"code": ...}}} body). Under
+ * {@code --raw} the body is not read: any 200 is a success, any other status the error kind {@code status}.
  * <p>
  * Confined to its event loop like its base class. Each channel gets its own {@link ReplyHandler}.
  */
@@ -42,6 +43,7 @@ final class HttpLoadConnection extends LoadConnection
     private final String path;
     private final AsciiString hostHeader;
     private final AsciiString authorization;
+    private final boolean raw;
 
     /**
      * @param index        the connection's index.
@@ -67,6 +69,7 @@ final class HttpLoadConnection extends LoadConnection
         this.path = config.path;
         this.hostHeader = AsciiString.cached(config.host + ":" + config.port);
         this.authorization = AsciiString.cached("Bearer " + token);
+        this.raw = config.raw;
     }
 
     @Override
@@ -132,6 +135,18 @@ final class HttpLoadConnection extends LoadConnection
                 return;
             }
             final int status = response.status().code();
+            if (raw)
+            {
+                if (status == 200)
+                {
+                    completeReply(request, "", "", "");
+                }
+                else
+                {
+                    completeError(request, Integer.toString(status));
+                }
+                return;
+            }
             final JsonReplyReader.Reply reply = JsonReplyReader.read(response.content());
             if (status == 200 && reply != JsonReplyReader.UNREADABLE)
             {

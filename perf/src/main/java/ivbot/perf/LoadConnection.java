@@ -47,6 +47,9 @@ abstract class LoadConnection
 
     private final EventLoop eventLoop;
     private final Bootstrap bootstrap;
+    private final int index;
+    private final int connections;
+    private final boolean unique;
     private final int maxInFlight;
     private final List<String> queries;
     private final ZipfSampler sampler;
@@ -84,6 +87,9 @@ abstract class LoadConnection
             throw new IllegalArgumentException("sampler.size=" + sampler.size() + " (expected: " + queries.size() + ")");
         }
         this.eventLoop = eventLoop;
+        this.index = index;
+        this.connections = config.connections;
+        this.unique = config.unique;
         this.maxInFlight = config.maxInFlight;
         this.queries = queries;
         this.sampler = sampler;
@@ -262,9 +268,11 @@ abstract class LoadConnection
     private LoadRequest newRequest(final BenchStats stats, final int user, final long intendedNs, final boolean closedLoop)
     {
         final String sessionId = users.nextTurn(user);
-        final String query = queries.get(sampler.next(random));
-        return new LoadRequest(stats, nextRequestId++, user, users.generation(user), sessionId, query, intendedNs,
-            closedLoop);
+        final long id = nextRequestId++;
+        final String text = queries.get(sampler.next(random));
+        // ids are unique per connection: interleaving them by connection index makes the suffix unique per client
+        final String query = unique ? text + " #" + ((id - 1) * connections + index) : text;
+        return new LoadRequest(stats, id, user, users.generation(user), sessionId, query, intendedNs, closedLoop);
     }
 
     private void issue(final LoadRequest request)

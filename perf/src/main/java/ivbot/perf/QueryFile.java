@@ -15,9 +15,9 @@ import java.util.List;
  *   <li>plain text: one query a line.</li>
  * </ul>
  * Blank lines are skipped and the file order is kept (it is the popularity rank under {@code --zipf}).
- * Queries are not deduplicated. Stateless.
+ * Queries are not deduplicated. Stateless; shared with the JMH benchmarks.
  */
-final class QueryFile
+public final class QueryFile
 {
     private static final String TSV_HEADER_PREFIX = "text\t";
 
@@ -31,7 +31,7 @@ final class QueryFile
      * @throws IOException              when the file cannot be read.
      * @throws IllegalArgumentException when it holds no query.
      */
-    static List<String> load(final Path file) throws IOException
+    public static List<String> load(final Path file) throws IOException
     {
         final List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         final boolean tsv = !lines.isEmpty() && stripBom(lines.get(0)).startsWith(TSV_HEADER_PREFIX);

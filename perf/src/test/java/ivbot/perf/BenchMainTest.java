@@ -108,11 +108,52 @@ class BenchMainTest
     }
 
     @Test
+    void shouldCountAnyOkReplyAsSuccessUnderRaw() throws Exception
+    {
+        try (StallingHttpServer server = new StallingHttpServer(0, 0))
+        {
+            final int code = run("--url", server.url(), "--rate", "100", "--duration", "500ms", "--warmup", "0",
+                "--connections", "1", "--token", "t", "--path", "/plain", "--raw");
+            assertEquals(0, code, () -> out + "\n" + err);
+            assertTrue(lastLine().contains(" errors=0 "), lastLine());
+        }
+    }
+
+    @Test
+    void shouldCountPlainTextRepliesAsUnreadableWithoutRaw() throws Exception
+    {
+        try (StallingHttpServer server = new StallingHttpServer(0, 0))
+        {
+            final int code = run("--url", server.url(), "--rate", "100", "--duration", "500ms", "--warmup", "0",
+                "--connections", "1", "--token", "t", "--path", "/plain");
+            assertEquals(1, code, "nothing succeeded");
+            assertTrue(out.toString(StandardCharsets.UTF_8).contains("errors: 200/unreadable_body="),
+                out.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void shouldSendEveryQueryOnceUnderUnique() throws Exception
+    {
+        try (StallingHttpServer server = new StallingHttpServer(0, 0))
+        {
+            final int code = run("--url", server.url(), "--rate", "400", "--duration", "500ms", "--warmup", "100ms",
+                "--connections", "3", "--users", "6", "--turns-per-session", "1", "--token", "t", "--unique");
+            assertEquals(0, code, () -> out + "\n" + err);
+            // one user's bodies carry no session (a new one each turn): equal bodies would mean equal queries
+            assertEquals(server.requests.get(), server.bodies.size(), "distinct bodies of " + server.requests.get());
+            assertTrue(server.bodies.stream().allMatch(body -> body.matches(".*\"query\":\".* #\\d+\".*")),
+                String.valueOf(server.bodies.stream().limit(3).toList()));
+        }
+    }
+
+    @Test
     void shouldRejectSettingsAndMissingSecretWithStatus() throws Exception
     {
         assertEquals(2, run("--rate", "10", "--concurrency", "2", "--token", "t"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("--rate="), err.toString(StandardCharsets.UTF_8));
         assertEquals(2, run("--rate", "10", "--duration", "soon", "--token", "t"));
+        assertEquals(2, run("--rate", "10", "--protocol", "proto", "--raw", "--token", "t"));
         assertEquals(1, run("--rate", "10", "--dev-secret-file", "/nonexistent/dev-jwt-secret"));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("no token"), err.toString(StandardCharsets.UTF_8));
     }

@@ -27,6 +27,8 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -37,7 +39,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * (counted over all connections, from 1) is answered {@code stallMs} late, and every later reply on that
  * connection waits behind it (HTTP answers in order), as a server stalled by a GC pause or a lock would.
  * Every 10th reply has {@code source=cache}, every 25th {@code source=rules} with a
- * {@code fallback_reason}. Other paths answer 404, a missing {@code Authorization} 401.
+ * {@code fallback_reason}. {@code /plain} answers {@code 200 text/plain "Hello World"} to anyone, as Netty's
+ * HelloWorld example does. Other paths answer 404, a missing {@code Authorization} 401.
  * <p>
  * One event-loop thread; the counters are read by the test thread.
  */
@@ -47,6 +50,7 @@ final class StallingHttpServer implements AutoCloseable
     final AtomicInteger withSession = new AtomicInteger();
     final AtomicInteger stalls = new AtomicInteger();
     final AtomicReference<String> lastAuthorization = new AtomicReference<>();
+    final Set<String> bodies = ConcurrentHashMap.newKeySet();
 
     private final int stallAt;
     private final long stallMs;
@@ -132,6 +136,15 @@ final class StallingHttpServer implements AutoCloseable
 
         private FullHttpResponse answer(final FullHttpRequest request)
         {
+            if ("/plain".equals(request.uri()))
+            {
+                final FullHttpResponse plain = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer("Hello World", StandardCharsets.UTF_8));
+                plain.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, plain.content().readableBytes());
+                return plain;
+            }
             if (!"/v1/chat".equals(request.uri()))
             {
                 return json(HttpResponseStatus.NOT_FOUND, "{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}");
@@ -143,6 +156,7 @@ final class StallingHttpServer implements AutoCloseable
             }
             lastAuthorization.set(authorization);
             final String body = request.content().toString(StandardCharsets.UTF_8);
+            bodies.add(body);
             if (body.contains("\"session_id\""))
             {
                 withSession.incrementAndGet();
