@@ -62,6 +62,8 @@ public final class BenchConfig
     public double maxRate = 200_000;
     /** {@code --max-steps}: the most find-max steps. */
     public int maxSteps = 14;
+    /** {@code --retries}: how many times a failing find-max step is run again before it counts as failed. */
+    public int retries = 0;
     /**
      * {@code --unique}: append {@code " #<n>"} to every query, {@code n} unique within this harness
      * process, so that no cache can answer and every request reaches the model.
@@ -108,6 +110,7 @@ public final class BenchConfig
             check(minRate > 0, "min-rate", minRate, "> 0");
             check(maxRate >= minRate, "max-rate", maxRate, ">= --min-rate " + minRate);
             check(maxSteps > 0, "max-steps", maxSteps, "> 0");
+            check(retries >= 0, "retries", retries, ">= 0");
         }
         else
         {

@@ -103,6 +103,9 @@ public final class BenchMain implements Callable<Integer>
     @Option(names = "--max-steps", description = "Find-max most steps (default: ${DEFAULT-VALUE}).")
     int maxSteps = DEFAULTS.maxSteps;
 
+    @Option(names = "--retries", description = "Find-max: run a failing step again up to N times; it passes if any run passes (default: ${DEFAULT-VALUE}).")
+    int retries = DEFAULTS.retries;
+
     @Option(names = "--path", description = "HTTP chat path (default: ${DEFAULT-VALUE}).")
     String path = DEFAULTS.path;
 
@@ -206,11 +209,11 @@ public final class BenchMain implements Callable<Integer>
     private int findMax(final LoadClient client, final BenchConfig config) throws Exception
     {
         final MaxRateSearch search = new MaxRateSearch(config.p99TargetNs, config.minRate, config.maxRate,
-            config.maxSteps, out);
+            config.maxSteps, config.retries, out);
         out.printf(Locale.ROOT, "find-max: target p99<=%s, errors<%.0f%%, achieved>=%.0f%% of asked;"
-                + " up to %d steps of %s from %s/s%n", Durations.format(config.p99TargetNs),
+                + " up to %d steps of %s from %s/s, %d retries of a failing step%n", Durations.format(config.p99TargetNs),
             MaxRateSearch.MAX_ERROR_SHARE * 100, MaxRateSearch.MIN_ACHIEVED_SHARE * 100, config.maxSteps,
-            Durations.format(config.durationNs), BenchConfig.fmt(config.minRate));
+            Durations.format(config.durationNs), BenchConfig.fmt(config.minRate), config.retries);
         final MaxRateSearch.Outcome outcome = search.search((stepRate, step) -> LoadRun.openLoop(client, stepRate,
             step == 1 ? config.warmupNs : Math.min(config.warmupNs, STEP_SETTLE_NS), config.durationNs));
         if (outcome.result() == null)
@@ -272,6 +275,7 @@ public final class BenchMain implements Callable<Integer>
         config.minRate = minRate;
         config.maxRate = maxRate;
         config.maxSteps = maxSteps;
+        config.retries = retries;
         config.unique = unique;
         config.raw = raw;
         return config;

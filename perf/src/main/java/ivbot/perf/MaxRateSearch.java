@@ -10,6 +10,11 @@ import java.util.Locale;
  * passes, then bisects between the last pass and the first failure until they are within 5% of each
  * other, all in at most {@code maxSteps} steps. Rates are whole requests per second.
  * <p>
+ * With {@code retries > 0} ({@code --retries}), a failing step is run again at the same rate, up to that
+ * many times, and passes if any run passes: on a machine shared with other work, interference only ever
+ * adds latency, so one stall of someone else's making does not end the doubling or cap the result. Retries
+ * count as steps.
+ * <p>
  * Runs the steps one after another on the calling thread.
  */
 final class MaxRateSearch
@@ -49,6 +54,7 @@ final class MaxRateSearch
     private final double minRate;
     private final double maxRate;
     private final int maxSteps;
+    private final int retries;
     private final PrintStream out;
 
     /**
@@ -60,6 +66,20 @@ final class MaxRateSearch
      */
     MaxRateSearch(final long p99TargetNs, final double minRate, final double maxRate, final int maxSteps,
         final PrintStream out)
+    {
+        this(p99TargetNs, minRate, maxRate, maxSteps, 0, out);
+    }
+
+    /**
+     * @param p99TargetNs the P99 target, ns.
+     * @param minRate     the first rate tried, > 0.
+     * @param maxRate     the highest rate tried, at least {@code minRate}.
+     * @param maxSteps    the most steps, > 0.
+     * @param retries     how many times a failing step is run again before it counts as failed, >= 0.
+     * @param out         receives one line per step.
+     */
+    MaxRateSearch(final long p99TargetNs, final double minRate, final double maxRate, final int maxSteps,
+        final int retries, final PrintStream out)
     {
         if (p99TargetNs <= 0)
         {
@@ -80,7 +100,12 @@ final class MaxRateSearch
         this.p99TargetNs = p99TargetNs;
         this.minRate = Math.rint(minRate);
         this.maxRate = Math.rint(maxRate);
+        if (retries < 0)
+        {
+            throw new IllegalArgumentException("--retries=" + retries + " (expected: >= 0)");
+        }
         this.maxSteps = maxSteps;
+        this.retries = retries;
         this.out = out;
     }
 
@@ -110,11 +135,12 @@ final class MaxRateSearch
         int step = 0;
         while (step < maxSteps)
         {
-            final BenchResult result = runner.run(rate, ++step);
-            if (report(step, rate, result))
+            final Attempt attempt = attempt(runner, rate, step);
+            step = attempt.steps;
+            if (attempt.pass)
             {
                 lo = rate;
-                best = result;
+                best = attempt.result;
                 if (rate >= maxRate)
                 {
                     break;
@@ -134,11 +160,12 @@ final class MaxRateSearch
             {
                 break;
             }
-            final BenchResult result = runner.run(mid, ++step);
-            if (report(step, mid, result))
+            final Attempt attempt = attempt(runner, mid, step);
+            step = attempt.steps;
+            if (attempt.pass)
             {
                 lo = mid;
-                best = result;
+                best = attempt.result;
             }
             else
             {
@@ -146,6 +173,23 @@ final class MaxRateSearch
             }
         }
         return new Outcome(lo, best, step);
+    }
+
+    private record Attempt(boolean pass, BenchResult result, int steps)
+    {
+    }
+
+    private Attempt attempt(final StepRunner runner, final double rate, final int stepsSoFar) throws Exception
+    {
+        int step = stepsSoFar;
+        BenchResult result = runner.run(rate, ++step);
+        boolean pass = report(step, rate, result);
+        for (int retry = 0; !pass && retry < retries && step < maxSteps; retry++)
+        {
+            result = runner.run(rate, ++step);
+            pass = report(step, rate, result);
+        }
+        return new Attempt(pass, result, step);
     }
 
     private boolean report(final int step, final double rate, final BenchResult result)

@@ -77,4 +77,31 @@ class MaxRateSearchTest
         assertFalse(search.passes(result(1000, 900, 1_000, 0), 1000), "achieved under 95%");
         assertFalse(search.passes(result(1000, 1000, 1_000, 20), 1000), "2% errors");
     }
+
+    @Test
+    void shouldRetryAFailingStepAndPassWhenTheRetryPasses() throws Exception
+    {
+        final List<Double> tried = new ArrayList<>();
+        final MaxRateSearch search = new MaxRateSearch(TARGET_NS, 100, 200_000, 14, 1,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        final MaxRateSearch.Outcome outcome = search.search((rate, step) ->
+        {
+            tried.add(rate);
+            // step 2 (the first run at 200/s) is stalled by someone else; the knee is at 3700/s
+            return result(rate, rate, step == 2 || rate > 3700 ? 80_000 : 5_000, 0);
+        });
+        assertEquals(List.of(100.0, 200.0, 200.0, 400.0), tried.subList(0, 4));
+        assertTrue(outcome.rate() <= 3700 && outcome.rate() >= 3700 * 0.95, "rate " + outcome.rate() + " tried " + tried);
+        assertTrue(outcome.steps() <= 14);
+    }
+
+    @Test
+    void shouldCountRetriesAsStepsAndFailWhenEveryRunFails() throws Exception
+    {
+        final MaxRateSearch search = new MaxRateSearch(TARGET_NS, 100, 1000, 5, 2,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        final MaxRateSearch.Outcome outcome = search.search((rate, step) -> result(rate, rate, rate > 100 ? 90_000 : 1_000, 0));
+        assertEquals(100, outcome.rate());
+        assertEquals(5, outcome.steps(), "100 passes; 200 fails three times; 150 once, and the steps are spent");
+    }
 }
