@@ -38,6 +38,9 @@
 #                          each measured; the best is compared with the raw figure. The second gives
 #                          ONNX Runtime the threads it had in JMH and one event loop the rest.
 #   MODEL_SATURATION [32]  outstanding requests of the served model's closed-loop capacity run
+#   MODEL_CONNECTIONS [32] connections of the served-model runs: the server works through one
+#                          connection's requests one at a time, so with the harness's default 4
+#                          connections no model batch could hold more than 4 queries
 #   MODEL_JAVA_OPTS        JAVA_OPTS of the served-model server (e.g. a JFR recording)
 #   WRK_CONNECTIONS [8]    connections (one request in flight each) of the wrk check
 #   BENCH_PORT [18480]     first of the ports used (3 consecutive)
@@ -64,6 +67,7 @@ ZIPF="${ZIPF:-1.0}"
 MODEL_SERVE_OPTS="${MODEL_SERVE_OPTS-;--io-threads 1 --intra-op-threads $INTRA_OP_THREADS}"
 MODEL_MIN_RATE="${MODEL_MIN_RATE:-50}"
 MODEL_SATURATION="${MODEL_SATURATION:-32}"
+MODEL_CONNECTIONS="${MODEL_CONNECTIONS:-32}"
 MIX_MIN_RATE="${MIX_MIN_RATE:-100}"
 HTTP_MIN_RATE="${HTTP_MIN_RATE:-250}"
 MODEL_JAVA_OPTS="${MODEL_JAVA_OPTS:-}"
@@ -236,20 +240,22 @@ for opts in "${model_configs[@]}"; do
   n=$((n + 1))
   # shellcheck disable=SC2086 # options are words
   JAVA_OPTS="$MODEL_JAVA_OPTS" start_ivbot "model$n" --cache-size 0 --rules-first false $opts
-  fm=$(find_max "model$n-findmax" "$MODEL_P99" "$MODEL_MIN_RATE" --url "$url" --unique); read -r rate p99 <<<"$fm"
+  fm=$(find_max "model$n-findmax" "$MODEL_P99" "$MODEL_MIN_RATE" --url "$url" --unique --connections "$MODEL_CONNECTIONS")
+  read -r rate p99 <<<"$fm"
   hrate=$(half "$rate")
-  hline=$(bench "model$n-half" --url "$url" --unique --rate "$hrate" --duration "$BENCH_DURATION" --warmup "$BENCH_WARMUP")
+  hline=$(bench "model$n-half" --url "$url" --unique --connections "$MODEL_CONNECTIONS" --rate "$hrate" \
+    --duration "$BENCH_DURATION" --warmup "$BENCH_WARMUP")
   hp99=$(kv "$hline" p99_ms)
   fallback=$(kv "$(grep '^bench:' "$OUT/bench-model$n-findmax.log" | tail -n 1)" fallback_share)
   # capacity without a latency target: closed loop, MODEL_SATURATION outstanding requests; only model
   # answers count (a request past its deadline is answered by the rules: fallback_share)
-  sline=$(bench "model$n-saturation" --url "$url" --unique --concurrency "$MODEL_SATURATION" --duration "$BENCH_DURATION" \
-    --warmup 3s)
+  sline=$(bench "model$n-saturation" --url "$url" --unique --connections "$MODEL_CONNECTIONS" \
+    --concurrency "$MODEL_SATURATION" --duration "$BENCH_DURATION" --warmup 3s)
   sat=$(awk -v a="$(kv "$sline" achieved)" -v f="$(kv "$sline" fallback_share)" 'BEGIN{ printf "%.0f", a*(1-f) }')
   sat_p99=$(kv "$sline" p99_ms)
   stop_server
   log "served model [${opts:-server defaults}]: $rate/s at P99 $p99 ms; at $hrate/s P99 $hp99 ms; saturated $sat/s"
-  model_rows+="| served model path | unique queries, cache off, rules not first, HTTP; serve ${opts:-defaults} | **$rate q/s** at P99 $p99 ms (target $MODEL_P99), fallback share ${fallback:-?} | raw ORT $raw_qps q/s | $(ratio "$rate" "$raw_qps") | >= 0.80 | MET_SERVED_$n | OTHER_MODEL |"$'\n'
+  model_rows+="| served model path | unique queries, cache off, rules not first, HTTP, $MODEL_CONNECTIONS connections; serve ${opts:-defaults} | **$rate q/s** at P99 $p99 ms (target $MODEL_P99), fallback share ${fallback:-?} | raw ORT $raw_qps q/s | $(ratio "$rate" "$raw_qps") | >= 0.80 | MET_SERVED_$n | OTHER_MODEL |"$'\n'
   model_rows+="| served model, saturated | serve ${opts:-defaults}; closed loop, $MODEL_SATURATION outstanding, no latency target | $sat model answers/s (P99 $sat_p99 ms) | raw ORT $raw_qps q/s | $(ratio "$sat" "$raw_qps") | (information) | | |"$'\n'
   model_rows+="| served model at half max | serve ${opts:-defaults}; open loop $hrate/s | P99 $(fmt2 "${hp99:-NaN}") ms | | | <= $MODEL_P99 | $(yes_no le "${hp99:-1e9}" "$(ms_of "$MODEL_P99")") | |"$'\n'
   model_rows=${model_rows//MET_SERVED_$n/$(yes_no ge "$(ratio "$rate" "$raw_qps")" 0.8)}
