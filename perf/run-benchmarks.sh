@@ -2,9 +2,10 @@
 # perf/run-benchmarks.sh: every ivbot benchmark in one run, on one machine, printed as one table.
 #
 #   1. raw ONNX Runtime throughput in-process (JMH, IntentModelBenchmark), batch 1/8/16/32: the best batch;
-#   2. the served model path: unique queries (--unique), cache off, rules never first: the highest rate with
-#      P99 <= 25 ms (find-max), its ratio to (1), the P99 of an open-loop run at half that rate, and its
-#      capacity with no latency target (closed loop); once per server configuration in MODEL_SERVE_OPTS;
+#   2. the served model path: unique queries (--unique) over MODEL_CONNECTIONS connections, cache off,
+#      rules never first: the highest rate with P99 <= 25 ms (find-max), its ratio to (1), the P99 of an
+#      open-loop run at half that rate, and its capacity with no latency target (closed loop); once per
+#      server configuration in MODEL_SERVE_OPTS;
 #   3. a realistic mix: Zipf over the dev set's questions, cache on, default settings: the highest rate
 #      with P99 <= 10 ms;
 #   4. the HTTP stack alone: ivbot's cached path (every answer from the cache) against Netty's own
