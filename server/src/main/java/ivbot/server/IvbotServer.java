@@ -58,6 +58,8 @@ public final class IvbotServer implements AutoCloseable
 
     private static final Logger LOG = LoggerFactory.getLogger(IvbotServer.class);
     private static final int MAX_DECODED_PIPELINE = 4096;
+    // an oversized body declared up to this many times --max-body is read and skipped to keep the connection
+    private static final long MAX_DISCARD_BODIES = 64;
 
     private final ServerConfig config;
     private final ChatService chat;
@@ -207,7 +209,7 @@ public final class IvbotServer implements AutoCloseable
             pipeline.addLast(HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
                     .setMaxInitialLineLength(4096)
                     .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
-                .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes))
+                .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes, MAX_DISCARD_BODIES * config.maxBodyBytes))
                 .addLast(CHAT, new HttpChatHandler(chat, authenticator, config.maxPipelined, staticContent, opsStats));
         }
 

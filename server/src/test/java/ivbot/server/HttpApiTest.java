@@ -210,6 +210,75 @@ public class HttpApiTest
         assertError(chat(TestServer.token("gina"), big), 413, "payload_too_large");
     }
 
+    private static String chatRequest(final String token, final String body, final String extraHeaders)
+    {
+        return "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+            "\r\nContent-Type: application/json\r\n" + extraHeaders +
+            "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    }
+
+    @Test
+    void shouldAnswerOversizedBodyInOrderAndKeepThePipelinedConnection() throws Exception
+    {
+        final String token = TestServer.token("gina");
+        final String big = "{\"query\":\"年假\",\"pad\":\"" + "x".repeat(40 * 1024) + "\"}";
+        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write((chatRequest(token, "{\"query\":\"年假几天\"}", "") +
+                chatRequest(token, big, "") + chatRequest(token, "{\"query\":\"病假工资怎么算\"}", ""))
+                .getBytes(StandardCharsets.UTF_8));
+            final InputStream in = socket.getInputStream();
+            assertEquals("leave_annual", JSON.readTree(readResponseBody(in)).path("intent").asText());
+            final String[] tooLarge = readResponse(in);
+            assertTrue(tooLarge[0].startsWith("HTTP/1.1 413"), tooLarge[0]);
+            assertEquals("payload_too_large", JSON.readTree(tooLarge[1]).path("error").path("code").asText());
+            assertEquals("leave_sick", JSON.readTree(readResponseBody(in)).path("intent").asText());
+        }
+    }
+
+    @Test
+    void shouldAnswer413BeforeTheBodyOnExpectContinue() throws Exception
+    {
+        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                TestServer.token("gina") + "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n" +
+                "Content-Length: 20000\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            final String[] tooLarge = readResponse(socket.getInputStream());
+            assertTrue(tooLarge[0].startsWith("HTTP/1.1 413"), tooLarge[0]);
+            assertEquals("payload_too_large", JSON.readTree(tooLarge[1]).path("error").path("code").asText());
+            socket.getOutputStream().write(chatRequest(TestServer.token("gina"), "{\"query\":\"婚假几天\"}", "")
+                .getBytes(StandardCharsets.UTF_8));
+            assertEquals("leave_marriage", JSON.readTree(readResponseBody(socket.getInputStream())).path("intent").asText());
+        }
+    }
+
+    @Test
+    void shouldAnswer413AndThenEndTheStreamForAnOversizedChunkedBody() throws Exception
+    {
+        final StringBuilder chunks = new StringBuilder();
+        for (int i = 0; i < 40; i++)
+        {
+            chunks.append("400\r\n").append("x".repeat(1024)).append("\r\n");
+        }
+        chunks.append("0\r\n\r\n");
+        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                TestServer.token("gina") + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                chunks).getBytes(StandardCharsets.UTF_8));
+            final InputStream in = socket.getInputStream();
+            final String[] tooLarge = readResponse(in);
+            assertTrue(tooLarge[0].startsWith("HTTP/1.1 413"), tooLarge[0]);
+            assertTrue(tooLarge[0].toLowerCase(java.util.Locale.ROOT).contains("connection: close"), tooLarge[0]);
+            assertEquals("payload_too_large", JSON.readTree(tooLarge[1]).path("error").path("code").asText());
+            assertEquals(-1, in.read(), "end of stream after the 413, not a reset");
+        }
+    }
+
     @Test
     void shouldAnswer415ForNonJsonContentType() throws Exception
     {
@@ -316,6 +385,14 @@ public class HttpApiTest
 
     static String readResponseBody(final InputStream in) throws IOException
     {
+        return readResponse(in)[1];
+    }
+
+    /**
+     * @return the head and the body of the next response on {@code in}.
+     */
+    static String[] readResponse(final InputStream in) throws IOException
+    {
         final String head = readHead(in);
         int length = -1;
         for (final String line : head.split("\r\n"))
@@ -328,6 +405,6 @@ public class HttpApiTest
         assertTrue(length >= 0, head);
         final byte[] body = in.readNBytes(length);
         assertEquals(length, body.length);
-        return new String(body, StandardCharsets.UTF_8);
+        return new String[] {head, new String(body, StandardCharsets.UTF_8)};
     }
 }

@@ -1,6 +1,5 @@
 package ivbot.server.frame;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -13,6 +12,7 @@ import ivbot.proto.Heartbeat;
 import ivbot.proto.HeartbeatAck;
 import ivbot.server.ChatException;
 import ivbot.server.ChatService;
+import ivbot.server.LingeringClose;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.Principal;
@@ -179,6 +179,6 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
             LOG.debug("closing protobuf connection after unexpected error", cause);
             error = errorFrame(0, "internal", "internal error", 500);
         }
-        ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(error).addListener(LingeringClose.INSTANCE);
     }
 }

@@ -1,7 +1,6 @@
 package ivbot.server.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -11,12 +10,14 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpContentException;
 import ivbot.codec.ChatJsonCodec;
 import ivbot.codec.MalformedJsonException;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 import ivbot.server.ChatException;
 import ivbot.server.ChatService;
+import ivbot.server.LingeringClose;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.Principal;
@@ -88,6 +89,10 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         if (request.decoderResult().isFailure())
         {
             final Throwable cause = request.decoderResult().cause();
+            if (cause instanceof TooLongHttpContentException)
+            {
+                throw new ChatException(413, "payload_too_large", cause.getMessage());
+            }
             throw cause instanceof TooLongFrameException ?
                 new ChatException(431, "headers_too_large", "request line or headers too large") :
                 ChatException.badRequest("malformed HTTP request");
@@ -202,7 +207,9 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
     protected boolean respond(
         final ChannelHandlerContext ctx, final FullHttpRequest request, final Object result, final Throwable error)
     {
-        final boolean keepAlive = HttpUtil.isKeepAlive(request) && !request.decoderResult().isFailure();
+        // a body over the limit has been (or is being) skipped by the aggregator: the stream is still in step
+        final boolean keepAlive = HttpUtil.isKeepAlive(request) && (request.decoderResult().isSuccess() ||
+            request.decoderResult().cause() instanceof TooLongHttpContentException);
         final FullHttpResponse response;
         if (error != null)
         {
@@ -259,7 +266,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             ctx.write(response, ctx.voidPromise());
             return true;
         }
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(response).addListener(LingeringClose.INSTANCE);
         return false;
     }
 
