@@ -4,12 +4,14 @@ import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.Prediction;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one inference thread's work loop, an Agrona {@link Agent} run by an {@code AgentRunner} with an
@@ -23,10 +25,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * on the agent thread only. A failing batch is failed with {@code model_error}, counted, and the loop
  * goes on. A model swap takes effect between two batches, and the old model is closed by the agent, so
  * no request in flight is dropped.
+ * <p>
+ * Idling: run the agent with {@link #idleStrategy()}. With nothing to do the agent spins briefly, then
+ * parks; {@link #offer} unparks it when it finds it parked, so an idle server costs no CPU and a request
+ * arriving at an idle agent starts at once instead of waiting out a sleep.
  */
 public final class InferenceAgent implements Agent
 {
     private static final long INITIAL_BATCH_NS = 5_000_000L;
+    private static final int IDLE_SPINS = 50;
+    private static final int IDLE_YIELDS = 5;
+    // bounds a park that could have missed its wake-up; correctness does not depend on it
+    private static final long MAX_PARK_NS = 10_000_000L;
 
     private final ManyToOneConcurrentArrayQueue<InferenceRequest> queue;
     private final int maxBatchSize;
@@ -38,6 +48,8 @@ public final class InferenceAgent implements Agent
     private volatile IntentModel model;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
     private volatile boolean closed;
+    private volatile boolean parked;
+    private volatile Thread agentThread;
 
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong predicted = new AtomicLong();
@@ -110,7 +122,35 @@ public final class InferenceAgent implements Agent
                 return FallbackReason.QUEUE_FULL;
             }
         }
-        return queue.offer(request) ? null : FallbackReason.QUEUE_FULL;
+        if (!queue.offer(request))
+        {
+            return FallbackReason.QUEUE_FULL;
+        }
+        // the offer's CAS and this volatile read pair with the agent's write of parked and its read of the
+        // queue (Dekker): either the agent sees the request before parking or this sees it parked
+        if (parked)
+        {
+            LockSupport.unpark(agentThread);
+        }
+        return null;
+    }
+
+    /**
+     * The idle strategy this agent is meant to run with: a few spins and yields, then a park that
+     * {@link #offer} ends (or, with a partial batch held for {@code maxBatchDelayUs}, the end of that
+     * delay). Use it for this agent only, on the agent's thread.
+     *
+     * @return a new idle strategy bound to this agent.
+     */
+    public IdleStrategy idleStrategy()
+    {
+        return new WakeOnOfferIdleStrategy();
+    }
+
+    @Override
+    public void onStart()
+    {
+        agentThread = Thread.currentThread();
     }
 
     /**
@@ -284,6 +324,65 @@ public final class InferenceAgent implements Agent
         inferenceUs.recordValue(Math.max(1, elapsedNs / 1000));
         // per-batch cost estimate for admission control: an EWMA, weighted 1/8 to the newest batch
         batchNsEstimate += (elapsedNs - batchNsEstimate) >> 3;
+    }
+
+    private final class WakeOnOfferIdleStrategy implements IdleStrategy
+    {
+        private int idleCalls;
+
+        @Override
+        public void idle(final int workCount)
+        {
+            if (workCount > 0)
+            {
+                idleCalls = 0;
+                return;
+            }
+            idle();
+        }
+
+        @Override
+        public void idle()
+        {
+            final int calls = idleCalls++;
+            if (calls < IDLE_SPINS)
+            {
+                Thread.onSpinWait();
+                return;
+            }
+            if (calls < IDLE_SPINS + IDLE_YIELDS)
+            {
+                Thread.yield();
+                return;
+            }
+            long parkNs = MAX_PARK_NS;
+            if (!batch.isEmpty())
+            {
+                parkNs = Math.min(parkNs, batch.get(0).enqueuedNs() + maxBatchDelayNs - System.nanoTime());
+                if (parkNs <= 0)
+                {
+                    return;
+                }
+            }
+            parked = true;
+            if (queue.isEmpty() && !closed)
+            {
+                LockSupport.parkNanos(parkNs);
+            }
+            parked = false;
+        }
+
+        @Override
+        public void reset()
+        {
+            idleCalls = 0;
+        }
+
+        @Override
+        public String alias()
+        {
+            return "wake-on-offer";
+        }
     }
 
     @Override

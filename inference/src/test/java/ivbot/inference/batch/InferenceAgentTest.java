@@ -6,7 +6,6 @@ import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.ModelPackage;
 import ivbot.inference.model.Models;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +46,7 @@ class InferenceAgentTest
         {
             agent.swap(model);
         }
-        runner = new AgentRunner(new BackoffIdleStrategy(10, 10, 1000, 100_000), Throwable::printStackTrace, null, agent);
+        runner = new AgentRunner(agent.idleStrategy(), Throwable::printStackTrace, null, agent);
         AgentRunner.startOnThread(runner);
         return agent;
     }
@@ -226,6 +225,35 @@ class InferenceAgentTest
         assertTrue(request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)));
         assertTrue(!request.complete(InferenceResult.fallback(FallbackReason.MODEL_ERROR)));
         assertEquals(1, calls.get());
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldParkWhenIdleAndAnswerWhatIsOfferedWhileParked() throws Exception
+    {
+        final InferenceAgent agent = start(64, 16, 0, dummyModel());
+        for (int round = 0; round < 20; round++)
+        {
+            // idle: the agent thread ends up parked (TIMED_WAITING), not spinning
+            Thread.State state;
+            do
+            {
+                Thread.onSpinWait();
+                state = runner.thread() == null ? Thread.State.NEW : runner.thread().getState();
+            }
+            while (state != Thread.State.TIMED_WAITING);
+            final CountDownLatch answered = new CountDownLatch(1);
+            final AtomicReference<InferenceResult> result = new AtomicReference<>();
+            assertNull(agent.offer(new InferenceRequest(round % 2 == 0 ? "年假几天" : "病假怎么请", System.nanoTime(), far(),
+                Runnable::run, r ->
+                {
+                    result.set(r);
+                    answered.countDown();
+                })));
+            assertTrue(answered.await(30, TimeUnit.SECONDS), "round " + round);
+            assertNull(result.get().fallback(), "round " + round);
+        }
+        assertEquals(20, agent.predicted());
     }
 
     private static IntentModel dummyModel()

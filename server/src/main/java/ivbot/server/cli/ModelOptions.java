@@ -33,7 +33,7 @@ final class ModelOptions
     @Option(names = "--max-batch", defaultValue = "16", description = "Queries per ONNX Runtime call (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--max-batch-delay-us", defaultValue = "2000", description = "How long the oldest query waits for its batch to fill (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch-delay-us", defaultValue = "0", description = "How long the oldest query waits for its batch to fill; 0: a batch is whatever queued while the previous one ran (default: ${DEFAULT-VALUE}).")
     long maxBatchDelayUs;
 
     @Option(names = "--queue-capacity", defaultValue = "1024", description = "Bound of the inference queue (default: ${DEFAULT-VALUE}).")

@@ -5,7 +5,6 @@ import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.model.ModelRepository;
 import ivbot.inference.model.OrtSessions;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +40,12 @@ public final class ModelRuntime implements AutoCloseable
         public int intraOpThreads = 0;
         /** {@code --max-batch}: requests per ONNX Runtime call. */
         public int maxBatchSize = 16;
-        /** {@code --max-batch-delay-us}: how long the oldest request waits for its batch to fill. */
-        public long maxBatchDelayUs = 2000;
+        /**
+         * {@code --max-batch-delay-us}: how long the oldest request waits for its batch to fill. 0: no
+         * waiting; batches form from what queues while the previous batch runs (on CPU a batch costs about
+         * its size times a single query, so holding a query back only adds latency).
+         */
+        public long maxBatchDelayUs = 0;
         /** {@code --queue-capacity}: bound of the inference queue. */
         public int queueCapacity = 1024;
         /** {@code --model-poll-ms}: how often the repository is checked; 0: only at start. */
@@ -92,7 +95,7 @@ public final class ModelRuntime implements AutoCloseable
             LOG.warn("no usable model in {}: answering with the rule engine (fallback_reason no_model)", settings.repository);
         }
         final AgentRunner runner = new AgentRunner(
-            new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)),
+            agent.idleStrategy(),
             error -> LOG.error("inference agent error", error), null, agent);
         AgentRunner.startOnThread(runner);
         ScheduledExecutorService poller = null;
@@ -100,7 +103,9 @@ public final class ModelRuntime implements AutoCloseable
         {
             poller = Executors.newSingleThreadScheduledExecutor(r ->
             {
-                final Thread t = new Thread(r, "ivbot-model-repository");
+                // loading and validating a candidate runs ONNX Runtime's session creation on this thread,
+                // which needs more native stack than a small default thread stack gives
+                final Thread t = new Thread(null, r, "ivbot-model-repository", 4L << 20);
                 t.setDaemon(true);
                 return t;
             });
