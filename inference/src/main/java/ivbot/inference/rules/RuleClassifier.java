@@ -125,7 +125,18 @@ public final class RuleClassifier
         {
             return NO_MATCH;
         }
-        final String normalized = TextNormalizer.normalize(text);
+        return classifyNormalized(TextNormalizer.normalize(text));
+    }
+
+    /**
+     * Classifies one query that has already been through {@link TextNormalizer#normalize}; the same answer
+     * as {@link #classify} on the original text, without normalising it a second time.
+     *
+     * @param normalized the normalised query.
+     * @return the named intent and audience, each {@code null} when not named.
+     */
+    public RuleMatch classifyNormalized(final String normalized)
+    {
         final int length = normalized.length();
         if (length == 0)
         {

@@ -43,7 +43,7 @@ public final class IntentClassifier
 
     private final RuleClassifier rules;
     private final InferenceAgent agent;
-    private final Cache<String, Prediction> cache;
+    private final Cache<String, CachedTurn> cache;
     private final long deadlineNs;
     private final float strongTopic;
     private final boolean rulesFirst;
@@ -142,23 +142,24 @@ public final class IntentClassifier
      */
     public CompletableFuture<Classification> classify(final String query, final ScheduledExecutorService loop, final long startNs)
     {
-        final RuleMatch match = rules.classify(query);
+        final String normalized = TextNormalizer.normalize(query);
         final IntentModel model = agent == null ? null : agent.model();
         if (model == null)
         {
-            return CompletableFuture.completedFuture(fromRules(match, FallbackReason.NO_MODEL));
+            return CompletableFuture.completedFuture(fromRules(rules.classifyNormalized(normalized), FallbackReason.NO_MODEL));
         }
-        final String normalized = TextNormalizer.normalize(query);
         if (cache != null)
         {
             cacheLookups.increment();
-            final Prediction cached = cache.getIfPresent(normalized);
-            if (cached != null && cached.modelVersion().equals(model.version()))
+            final CachedTurn cached = cache.getIfPresent(normalized);
+            if (cached != null && cached.prediction.modelVersion().equals(model.version()))
             {
+                // the rules' match is a function of the normalised text, so the hit skips the rule engine too
                 cacheHits.increment();
-                return CompletableFuture.completedFuture(fromModel(match, cached, SOURCE_CACHE, model));
+                return CompletableFuture.completedFuture(fromModel(cached.match, cached.prediction, SOURCE_CACHE, model));
             }
         }
+        final RuleMatch match = rules.classifyNormalized(normalized);
         if (rulesFirst && match.intent() != null && match.confidence() >= model.rulesThreshold())
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
@@ -202,6 +203,13 @@ public final class IntentClassifier
     }
 
     /**
+     * A cache entry: the model's prediction and the rules' match for one normalised query.
+     */
+    private record CachedTurn(Prediction prediction, RuleMatch match)
+    {
+    }
+
+    /**
      * The callback of one model request: cancels the deadline timer and completes the future.
      * Runs on the request's event loop.
      */
@@ -232,7 +240,7 @@ public final class IntentClassifier
             {
                 if (cache != null)
                 {
-                    cache.put(normalized, prediction);
+                    cache.put(normalized, new CachedTurn(prediction, match));
                 }
                 future.complete(fromModel(match, prediction, SOURCE_MODEL, model));
             }

@@ -125,6 +125,15 @@ class ModelChatTest
         final JsonNode second = chat(token, "{\"query\":\"公积金比例多少\"}");
         assertEquals("cache", second.path("source").asText());
         assertEquals("social_insurance", second.path("intent").asText());
+        // a hit skips the rule engine: the audience the query names comes from the cache entry
+        final JsonNode named = chat(token, "{\"query\":\"实习生公积金比例多少\"}");
+        assertEquals("model", named.path("source").asText());
+        assertEquals("intern", named.path("audience").asText());
+        final JsonNode namedAgain = chat(token, "{\"query\":\"实习生公积金比例多少\"}");
+        assertEquals("cache", namedAgain.path("source").asText());
+        assertEquals("intern", namedAgain.path("audience").asText());
+        assertEquals("social_insurance", namedAgain.path("intent").asText());
+        assertEquals(named.path("answer").asText(), namedAgain.path("answer").asText());
     }
 
     @Test
