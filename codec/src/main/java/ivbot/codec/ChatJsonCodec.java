@@ -14,17 +14,24 @@ import ivbot.proto.ChatRequest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Maps the JSON bodies of the HTTP API to and from the protobuf messages, so both transports share one
  * message model. Field names are the proto field names ({@code session_id}, {@code query}, ...).
  * <p>
- * Stateless and thread-safe. Readers never release the buffer they read; writers append to the caller's
- * buffer, which the caller keeps owning.
+ * Thread-safe. Readers never release the buffer they read; writers append to the caller's buffer, which
+ * the caller keeps owning. The only state is a bounded map from long reply strings (in practice the
+ * knowledge base's few hundred answers) to their escaped UTF-8 form, so that an answer is encoded once,
+ * not on every reply; once it holds {@value #MAX_ENCODED_STRINGS} entries, further strings are encoded
+ * each time.
  */
 public final class ChatJsonCodec
 {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();
+    private static final int MAX_ENCODED_STRINGS = 4096;
+    private static final int MIN_ENCODED_CHARS = 32;
+    private static final ConcurrentHashMap<String, byte[]> ENCODED = new ConcurrentHashMap<>();
 
     private ChatJsonCodec()
     {
@@ -112,7 +119,7 @@ public final class ChatJsonCodec
         {
             gen.writeStartObject();
             gen.writeStringField("session_id", reply.getSessionId());
-            gen.writeStringField("answer", reply.getAnswer());
+            writeRecurringString(gen, "answer", reply.getAnswer());
             gen.writeStringField("intent", reply.getIntent());
             writeNullableString(gen, "audience", reply.getAudience());
             gen.writeNumberField("confidence", Math.round(reply.getConfidence() * 10_000.0) / 10_000.0);
@@ -220,6 +227,41 @@ public final class ChatJsonCodec
         {
             gen.writeStringField(name, value);
         }
+    }
+
+    private static void writeRecurringString(final JsonGenerator gen, final String name, final String value)
+        throws IOException
+    {
+        if (value.length() < MIN_ENCODED_CHARS)
+        {
+            gen.writeStringField(name, value);
+            return;
+        }
+        byte[] encoded = ENCODED.get(value);
+        if (encoded == null)
+        {
+            encoded = escapedUtf8(value);
+            if (ENCODED.size() < MAX_ENCODED_STRINGS)
+            {
+                ENCODED.putIfAbsent(value, encoded);
+            }
+        }
+        gen.writeFieldName(name);
+        gen.writeRawUTF8String(encoded, 0, encoded.length);
+    }
+
+    /**
+     * @return {@code value} as a JSON string's content (escaped, UTF-8), without the quotes.
+     */
+    private static byte[] escapedUtf8(final String value) throws IOException
+    {
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(value.length() * 3 + 2);
+        try (JsonGenerator gen = FACTORY.createGenerator(out, JsonEncoding.UTF8))
+        {
+            gen.writeString(value);
+        }
+        final byte[] quoted = out.toByteArray();
+        return java.util.Arrays.copyOfRange(quoted, 1, quoted.length - 1);
     }
 
     private static JsonGenerator generator(final ByteBuf out) throws IOException

@@ -67,6 +67,35 @@ class ChatJsonCodecTest
     }
 
     @Test
+    void shouldWriteLongAnswersTheSameWhetherEncodedBeforeOrNot() throws Exception
+    {
+        final String answer = "校招年假:入职当年按在职天数折算,满一年后每年 10 天。\"引号\" \\ 反斜杠\n换行\t制表 😀 \u0001 结束";
+        for (int round = 0; round < 3; round++)
+        {
+            final ByteBuf out = Unpooled.buffer();
+            ChatJsonCodec.writeChatReply(ChatReply.newBuilder().setSessionId("s").setAnswer(answer)
+                .setIntent("leave_annual").setAudience("campus").setSource("cache").build(), out);
+            final String json = out.toString(StandardCharsets.UTF_8);
+            out.release();
+            final java.util.Map<String, String> fields = new java.util.HashMap<>();
+            try (com.fasterxml.jackson.core.JsonParser parser = new com.fasterxml.jackson.core.JsonFactory().createParser(json))
+            {
+                assertEquals(com.fasterxml.jackson.core.JsonToken.START_OBJECT, parser.nextToken());
+                while (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME)
+                {
+                    final String name = parser.currentName();
+                    parser.nextToken();
+                    fields.put(name, parser.getText());
+                }
+                assertEquals(null, parser.nextToken(), json);
+            }
+            assertEquals(answer, fields.get("answer"), json);
+            assertEquals("leave_annual", fields.get("intent"), json);
+            assertEquals("campus", fields.get("audience"), json);
+        }
+    }
+
+    @Test
     void shouldWriteErrorEnvelope()
     {
         final ByteBuf out = Unpooled.buffer();

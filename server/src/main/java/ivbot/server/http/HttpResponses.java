@@ -3,6 +3,8 @@ package ivbot.server.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -18,6 +20,9 @@ import ivbot.codec.ChatJsonCodec;
 public final class HttpResponses
 {
     private static final AsciiString APPLICATION_JSON_UTF8 = AsciiString.cached("application/json; charset=utf-8");
+    // every header of these responses is a constant or a number set by this server: nothing to validate
+    private static final DefaultHttpHeadersFactory TRUSTED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
+        .withValidation(false);
 
     private HttpResponses()
     {
@@ -31,7 +36,8 @@ public final class HttpResponses
      */
     public static FullHttpResponse json(final HttpResponseStatus status, final ByteBuf content, final boolean keepAlive)
     {
-        final FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        final FullHttpResponse response = new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, status, content, TRUSTED_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
         response.headers()
             .set(HttpHeaderNames.CONTENT_TYPE, APPLICATION_JSON_UTF8)
             .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
