@@ -283,9 +283,15 @@ log "realistic mix: $mix_rate/s at P99 $mix_p99 ms (cache hits $mix_cache)"
 # ---------------------------------------------------------------- 4, 5, 6. cached path, protobuf, wrk
 section_start
 start_ivbot cached --rules-first false
-# fill the cache through the model (closed loop: as fast as the model goes); the first find-max step's
-# warmup draws every dev query many times more, so its measured window only sees cache hits
-bench cache-fill --url "$url" --concurrency 8 --duration 5s --warmup 0s >/dev/null
+# fill the cache through the model (closed loop: as fast as the model goes) until a whole run is answered
+# from the cache (about 0.98 of replies say "cache": a cached prediction under the model's threshold is
+# answered by the rules); a miss costs a model call and holds up its connection, so a half-filled cache
+# fails find-max's first steps and caps the search below them
+for fill in 1 2 3 4 5 6 7 8; do
+  fill_hits=$(kv "$(bench "cache-fill$fill" --url "$url" --concurrency 8 --duration 5s --warmup 0s)" cache_hit_share)
+  log "cache fill $fill: cache hit share ${fill_hits:-?}"
+  awk -v h="${fill_hits:-0}" 'BEGIN { exit !(h >= 0.95) }' && break
+done
 fm=$(find_max cached-findmax "$HTTP_P99" "$HTTP_MIN_RATE" --url "$url"); read -r cached_rate cached_p99 <<<"$fm"
 cached_line=$(grep '^bench:' "$OUT/bench-cached-findmax.log" | tail -n 1 || true)
 cached_hits=$(kv "$cached_line" cache_hit_share)
