@@ -445,6 +445,24 @@ public final class MetricsRegistry implements AutoCloseable
         }
 
         @Override
+        public String getSessionStoreState()
+        {
+            return store.state();
+        }
+
+        @Override
+        public long getSessionStorePendingWrites()
+        {
+            return store.pendingWrites();
+        }
+
+        @Override
+        public long getSessionStoreFailedWrites()
+        {
+            return store.failedWrites();
+        }
+
+        @Override
         public void resetHistograms()
         {
             metrics.reset();

@@ -5,6 +5,7 @@ import ivbot.inference.batch.InferenceAgent;
 import ivbot.inference.model.IntentModel;
 import ivbot.server.ChatService;
 import ivbot.server.intent.IntentClassifier;
+import ivbot.server.session.SessionStore;
 import org.HdrHistogram.Histogram;
 
 import java.util.Locale;
@@ -18,6 +19,10 @@ import java.util.Locale;
  * ivbot_cache_lookups_total, _hits_total       counter
  * ivbot_session_store_errors_total             counter   failed session reads and writes
  * ivbot_session_store_up                       gauge     1 when the session store answers
+ * ivbot_session_store_state{state}             gauge     1 for the store's current state (up, connecting,
+ *                                                        switching, down, closed)
+ * ivbot_session_store_pending_writes           gauge     writes not yet acknowledged (held through a switch)
+ * ivbot_session_store_failed_writes_total      counter   writes that ran out of their window or were refused
  * ivbot_inference_queue_depth                  gauge
  * ivbot_model_info{version,device}             gauge     1 while a model serves
  * ivbot_stage_latency_seconds{stage}           histogram buckets from 0.5 ms to 2.5 s
@@ -63,8 +68,7 @@ public final class PrometheusExporter
         out.append("ivbot_cache_hits_total ").append(classifier.cacheHits()).append('\n');
         header(out, "ivbot_session_store_errors_total", "counter", "Failed session reads and writes.");
         out.append("ivbot_session_store_errors_total ").append(metrics.sessionErrors()).append('\n');
-        header(out, "ivbot_session_store_up", "gauge", "1 when the session store answers.");
-        out.append("ivbot_session_store_up ").append(chat.store().isReady() ? 1 : 0).append('\n');
+        appendSessionStore(out, chat.store());
         final InferenceAgent agent = classifier.agent();
         header(out, "ivbot_inference_queue_depth", "gauge", "Model requests waiting for the inference thread.");
         out.append("ivbot_inference_queue_depth ").append(agent == null ? 0 : agent.queueDepth()).append('\n');
@@ -107,6 +111,27 @@ public final class PrometheusExporter
         out.append("ivbot_stage_latency_seconds_sum").append(label).append("} ")
             .append(format(h.getMean() * count / 1e6)).append('\n');
         out.append("ivbot_stage_latency_seconds_count").append(label).append("} ").append(count).append('\n');
+    }
+
+    /**
+     * Appends the session store's families: {@code ivbot_session_store_up}, {@code _state},
+     * {@code _pending_writes} and {@code _failed_writes_total}.
+     *
+     * @param out   the exposition text so far.
+     * @param store the store; read from any thread.
+     */
+    public static void appendSessionStore(final StringBuilder out, final SessionStore store)
+    {
+        header(out, "ivbot_session_store_up", "gauge", "1 when the session store answers.");
+        out.append("ivbot_session_store_up ").append(store.isReady() ? 1 : 0).append('\n');
+        header(out, "ivbot_session_store_state", "gauge", "1 for the session store's current state.");
+        out.append("ivbot_session_store_state{state=\"").append(escape(store.state())).append("\"} 1\n");
+        header(out, "ivbot_session_store_pending_writes", "gauge",
+            "Session writes not yet acknowledged, including those held in the local queue through a switch.");
+        out.append("ivbot_session_store_pending_writes ").append(store.pendingWrites()).append('\n');
+        header(out, "ivbot_session_store_failed_writes_total", "counter",
+            "Session writes not acknowledged within their window, or refused by a full queue or a down store.");
+        out.append("ivbot_session_store_failed_writes_total ").append(store.failedWrites()).append('\n');
     }
 
     private static void header(final StringBuilder out, final String name, final String type, final String help)

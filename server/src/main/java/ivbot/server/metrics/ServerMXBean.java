@@ -46,6 +46,15 @@ public interface ServerMXBean
     /** @return the session store and whether it is ready. */
     String getSessionStore();
 
+    /** @return the session store's state: up, connecting, switching, down or closed. */
+    String getSessionStoreState();
+
+    /** @return session writes not yet acknowledged, including those held through a switch. */
+    long getSessionStorePendingWrites();
+
+    /** @return session writes that ran out of their window or were refused, since start. */
+    long getSessionStoreFailedWrites();
+
     /** Forgets all recorded latencies. */
     void resetHistograms();
 

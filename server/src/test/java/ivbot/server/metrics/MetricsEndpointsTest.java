@@ -100,6 +100,9 @@ class MetricsEndpointsTest
         assertEquals(1.0, samples.get("ivbot_errors_total"));
         assertEquals(3.0, samples.get("ivbot_fallbacks_total{reason=\"no_model\"}"));
         assertEquals(1.0, samples.get("ivbot_session_store_up"));
+        assertEquals(1.0, samples.get("ivbot_session_store_state{state=\"up\"}"));
+        assertEquals(0.0, samples.get("ivbot_session_store_pending_writes"));
+        assertEquals(0.0, samples.get("ivbot_session_store_failed_writes_total"));
         assertEquals(3.0, samples.get("ivbot_stage_latency_seconds_count{stage=\"total\"}"));
         double previous = 0;
         for (final String le : new String[] {"5.0E-4", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.2", "0.3", "0.5", "1.0", "2.5", "+Inf"})
@@ -128,6 +131,9 @@ class MetricsEndpointsTest
             assertEquals(3L, connection.getAttribute(serverBean, "FallbacksNoModel"));
             assertEquals(1.0, (Double)connection.getAttribute(serverBean, "FallbackShare"), 1e-9);
             assertTrue(((String)connection.getAttribute(serverBean, "SessionStore")).startsWith("memory"));
+            assertEquals("up", connection.getAttribute(serverBean, "SessionStoreState"));
+            assertEquals(0L, connection.getAttribute(serverBean, "SessionStorePendingWrites"));
+            assertEquals(0L, connection.getAttribute(serverBean, "SessionStoreFailedWrites"));
             assertEquals("NO_MODEL_RUNTIME", connection.invoke(serverBean, "reloadModel", null, null));
 
             final ObjectName total = new ObjectName("ivbot:type=Stage,name=total");

@@ -163,6 +163,11 @@ class RedisOutageTest
                 final CompletableFuture<Session> waitingRead = store.load(ids.get(0));
                 assertEquals(30, store.pendingWrites());
                 assertFalse(waitingRead.isDone(), "a read during a switch waits too");
+                final StringBuilder exposition = new StringBuilder();
+                ivbot.server.metrics.PrometheusExporter.appendSessionStore(exposition, store);
+                assertTrue(exposition.toString().contains("\nivbot_session_store_state{state=\"switching\"} 1\n"), exposition.toString());
+                assertTrue(exposition.toString().contains("\nivbot_session_store_pending_writes 30\n"), exposition.toString());
+                assertTrue(exposition.toString().contains("\nivbot_session_store_up 0\n"), exposition.toString());
 
                 redis.server(node.port);
                 CompletableFuture.allOf(saves.toArray(new CompletableFuture<?>[0])).join();
