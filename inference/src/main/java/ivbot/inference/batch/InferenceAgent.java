@@ -54,6 +54,7 @@ public final class InferenceAgent implements Agent
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong predicted = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
+    private final Runnable countExpired = expired::incrementAndGet;
     private final AtomicLong failedBatches = new AtomicLong();
     private final SingleWriterRecorder batchSizes = new SingleWriterRecorder(1, 4096, 3);
     private final SingleWriterRecorder inferenceUs = new SingleWriterRecorder(1, 60_000_000L, 3);
@@ -273,10 +274,7 @@ public final class InferenceAgent implements Agent
             }
             if (now >= request.deadlineNs())
             {
-                if (request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)))
-                {
-                    expired.incrementAndGet();
-                }
+                request.complete(InferenceResult.fallback(FallbackReason.DEADLINE), countExpired);
                 continue;
             }
             queueWaitUs.recordValue(Math.max(1, (now - request.enqueuedNs()) / 1000));
@@ -313,17 +311,18 @@ public final class InferenceAgent implements Agent
             return;
         }
         final long elapsedNs = System.nanoTime() - start;
-        for (int i = 0; i < size; i++)
-        {
-            batch.get(i).complete(new InferenceResult(predictions[i], null));
-            predictions[i] = null;
-        }
+        // counted before completing, so whoever sees a result also sees it counted
         batches.incrementAndGet();
         predicted.addAndGet(size);
         batchSizes.recordValue(size);
         inferenceUs.recordValue(Math.max(1, elapsedNs / 1000));
         // per-batch cost estimate for admission control: an EWMA, weighted 1/8 to the newest batch
         batchNsEstimate += (elapsedNs - batchNsEstimate) >> 3;
+        for (int i = 0; i < size; i++)
+        {
+            batch.get(i).complete(new InferenceResult(predictions[i], null));
+            predictions[i] = null;
+        }
     }
 
     private final class WakeOnOfferIdleStrategy implements IdleStrategy

@@ -82,9 +82,23 @@ public final class InferenceRequest
      */
     public boolean complete(final InferenceResult result)
     {
+        return complete(result, null);
+    }
+
+    /**
+     * As {@link #complete(InferenceResult)}, running {@code onWin} (when not {@code null}) on the calling
+     * thread after winning and before the callback is handed over, so that a counter it bumps is already
+     * bumped when the callback sees the result.
+     */
+    boolean complete(final InferenceResult result, final Runnable onWin)
+    {
         if (!STATE.compareAndSet(this, 0, 1))
         {
             return false;
+        }
+        if (onWin != null)
+        {
+            onWin.run();
         }
         try
         {
