@@ -1,5 +1,6 @@
 package ivbot.server.session;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -12,7 +13,6 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.Partitions;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.resource.ClientResources;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -32,26 +31,23 @@ import java.util.stream.Collectors;
  * the writes go to the new master. Nodes the cluster agreed have failed are left out of the topology.
  * Thread-safe.
  */
-final class ClusterRedisConnector implements RedisConnector
+final class ClusterRedisConnector extends LettuceConnector<StatefulRedisClusterConnection<String, String>>
 {
-    private final ClientResources resources;
     private final RedisClusterClient client;
     private final String description;
-    private volatile StatefulRedisClusterConnection<String, String> connection;
-    private volatile RedisClusterAsyncCommands<String, String> commands;
 
     /**
      * @param config the store's settings, concluded, with a {@code redis-cluster://} URI.
      */
     ClusterRedisConnector(final RedisStoreConfig config)
     {
+        super(config);
         final Duration timeout = Duration.ofMillis(config.commandTimeoutMs);
         final List<RedisURI> seeds = SessionStores.clusterSeeds(config.uri);
         for (final RedisURI seed : seeds)
         {
             seed.setTimeout(timeout);
         }
-        this.resources = StandaloneRedisConnector.resources(config);
         this.client = RedisClusterClient.create(resources, seeds);
         client.setOptions(ClusterClientOptions.builder()
             .autoReconnect(true)
@@ -76,26 +72,28 @@ final class ClusterRedisConnector implements RedisConnector
     }
 
     @Override
-    public CompletionStage<Void> connect()
+    CompletionStage<StatefulRedisClusterConnection<String, String>> open()
     {
         // the connection needs the topology first, read from the seeds
-        return client.refreshPartitionsAsync().thenCompose(ignored -> client.connectAsync(StringCodec.UTF8)).thenAccept(c ->
-        {
-            connection = c;
-            commands = c.async();
-        });
+        return client.refreshPartitionsAsync().thenCompose(ignored -> client.connectAsync(StringCodec.UTF8));
     }
 
     @Override
-    public RedisClusterAsyncCommands<String, String> commands()
+    RedisClusterAsyncCommands<String, String> commandsOf(final StatefulRedisClusterConnection<String, String> connection)
     {
-        return commands;
+        return connection.async();
+    }
+
+    @Override
+    AbstractRedisClient client()
+    {
+        return client;
     }
 
     @Override
     public CompletionStage<Probe> probe()
     {
-        final StatefulRedisClusterConnection<String, String> c = connection;
+        final StatefulRedisClusterConnection<String, String> c = connection();
         if (c == null || !c.isOpen())
         {
             return CompletableFuture.completedFuture(Probe.none("disconnected"));
@@ -154,17 +152,5 @@ final class ClusterRedisConnector implements RedisConnector
     public String describe()
     {
         return description;
-    }
-
-    @Override
-    public void close()
-    {
-        final StatefulRedisClusterConnection<String, String> c = connection;
-        if (c != null)
-        {
-            c.close();
-        }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 }

@@ -1,5 +1,6 @@
 package ivbot.server.session;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -8,13 +9,10 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -23,24 +21,21 @@ import java.util.stream.Collectors;
  * address on every (re)connect, so after a failover the next reconnect reaches the new master with no
  * restart. Thread-safe.
  */
-final class StandaloneRedisConnector implements RedisConnector
+final class StandaloneRedisConnector extends LettuceConnector<StatefulRedisConnection<String, String>>
 {
-    private final ClientResources resources;
     private final RedisClient client;
     private final RedisURI uri;
     private final String description;
-    private volatile StatefulRedisConnection<String, String> connection;
-    private volatile RedisClusterAsyncCommands<String, String> commands;
 
     /**
      * @param config the store's settings, concluded.
      */
     StandaloneRedisConnector(final RedisStoreConfig config)
     {
+        super(config);
         final Duration timeout = Duration.ofMillis(config.commandTimeoutMs);
         this.uri = RedisURI.create(config.uri);
         uri.setTimeout(timeout);
-        this.resources = resources(config);
         this.client = RedisClient.create(resources);
         client.setOptions(ClientOptions.builder()
             .autoReconnect(true)
@@ -56,40 +51,28 @@ final class StandaloneRedisConnector implements RedisConnector
             "redis " + uri.getHost() + ":" + uri.getPort();
     }
 
-    /**
-     * Lettuce's threads and reconnect back-off for one store: 2 I/O threads, exponential back-off from 10 ms
-     * up to {@code reconnectDelayMaxMs}, so that a master that comes back is found within that long.
-     */
-    static ClientResources resources(final RedisStoreConfig config)
+    @Override
+    CompletionStage<StatefulRedisConnection<String, String>> open()
     {
-        return ClientResources.builder()
-            .ioThreadPoolSize(2)
-            .computationThreadPoolSize(2)
-            .reconnectDelay(() -> Delay.exponential(
-                Duration.ofMillis(10), Duration.ofMillis(config.reconnectDelayMaxMs), 2, TimeUnit.MILLISECONDS))
-            .build();
+        return client.connectAsync(StringCodec.UTF8, uri);
     }
 
     @Override
-    public CompletionStage<Void> connect()
+    RedisClusterAsyncCommands<String, String> commandsOf(final StatefulRedisConnection<String, String> connection)
     {
-        return client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().thenAccept(c ->
-        {
-            connection = c;
-            commands = c.async();
-        });
+        return connection.async();
     }
 
     @Override
-    public RedisClusterAsyncCommands<String, String> commands()
+    AbstractRedisClient client()
     {
-        return commands;
+        return client;
     }
 
     @Override
     public CompletionStage<Probe> probe()
     {
-        final StatefulRedisConnection<String, String> c = connection;
+        final StatefulRedisConnection<String, String> c = connection();
         if (c == null || !c.isOpen())
         {
             return CompletableFuture.completedFuture(Probe.none("disconnected"));
@@ -102,17 +85,5 @@ final class StandaloneRedisConnector implements RedisConnector
     public String describe()
     {
         return description;
-    }
-
-    @Override
-    public void close()
-    {
-        final StatefulRedisConnection<String, String> c = connection;
-        if (c != null)
-        {
-            c.close();
-        }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 }
