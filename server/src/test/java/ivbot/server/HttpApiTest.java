@@ -210,11 +210,11 @@ public class HttpApiTest
         assertError(chat(TestServer.token("gina"), big), 413, "payload_too_large");
     }
 
-    private static String chatRequest(final String token, final String body, final String extraHeaders)
+    private static String chatRequest(final String token, final String body)
     {
         return "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-            "\r\nContent-Type: application/json\r\n" + extraHeaders +
-            "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+            "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
+            "\r\n\r\n" + body;
     }
 
     @Test
@@ -222,11 +222,10 @@ public class HttpApiTest
     {
         final String token = TestServer.token("gina");
         final String big = "{\"query\":\"年假\",\"pad\":\"" + "x".repeat(40 * 1024) + "\"}";
-        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        try (Socket socket = server.connect(10_000))
         {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write((chatRequest(token, "{\"query\":\"年假几天\"}", "") +
-                chatRequest(token, big, "") + chatRequest(token, "{\"query\":\"病假工资怎么算\"}", ""))
+            socket.getOutputStream().write((chatRequest(token, "{\"query\":\"年假几天\"}") +
+                chatRequest(token, big) + chatRequest(token, "{\"query\":\"病假工资怎么算\"}"))
                 .getBytes(StandardCharsets.UTF_8));
             final InputStream in = socket.getInputStream();
             assertEquals("leave_annual", JSON.readTree(readResponseBody(in)).path("intent").asText());
@@ -240,16 +239,15 @@ public class HttpApiTest
     @Test
     void shouldAnswer413BeforeTheBodyOnExpectContinue() throws Exception
     {
-        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        try (Socket socket = server.connect(10_000))
         {
-            socket.setSoTimeout(10_000);
             socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                 TestServer.token("gina") + "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n" +
                 "Content-Length: 20000\r\n\r\n").getBytes(StandardCharsets.UTF_8));
             final String[] tooLarge = readResponse(socket.getInputStream());
             assertTrue(tooLarge[0].startsWith("HTTP/1.1 413"), tooLarge[0]);
             assertEquals("payload_too_large", JSON.readTree(tooLarge[1]).path("error").path("code").asText());
-            socket.getOutputStream().write(chatRequest(TestServer.token("gina"), "{\"query\":\"婚假几天\"}", "")
+            socket.getOutputStream().write(chatRequest(TestServer.token("gina"), "{\"query\":\"婚假几天\"}")
                 .getBytes(StandardCharsets.UTF_8));
             assertEquals("leave_marriage", JSON.readTree(readResponseBody(socket.getInputStream())).path("intent").asText());
         }
@@ -264,9 +262,8 @@ public class HttpApiTest
             chunks.append("400\r\n").append("x".repeat(1024)).append("\r\n");
         }
         chunks.append("0\r\n\r\n");
-        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        try (Socket socket = server.connect(10_000))
         {
-            socket.setSoTimeout(10_000);
             socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                 TestServer.token("gina") + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
                 chunks).getBytes(StandardCharsets.UTF_8));
@@ -311,15 +308,11 @@ public class HttpApiTest
         {
             for (final String query : queries)
             {
-                final byte[] body = ("{\"query\":\"" + query + "\"}").getBytes(StandardCharsets.UTF_8);
-                requests.append("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ").append(token)
-                    .append("\r\nContent-Type: application/json\r\nContent-Length: ").append(body.length)
-                    .append("\r\n\r\n").append(new String(body, StandardCharsets.UTF_8));
+                requests.append(chatRequest(token, "{\"query\":\"" + query + "\"}"));
             }
         }
-        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        try (Socket socket = server.connect(20_000))
         {
-            socket.setSoTimeout(20_000);
             final OutputStream out = socket.getOutputStream();
             out.write(requests.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -335,9 +328,8 @@ public class HttpApiTest
     @Test
     void shouldCloseAfterResponseWhenClientAsksConnectionClose() throws Exception
     {
-        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        try (Socket socket = server.connect(10_000))
         {
-            socket.setSoTimeout(10_000);
             socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             final String body = readResponseBody(socket.getInputStream());
             assertEquals("ok", JSON.readTree(body).path("status").asText());
@@ -348,9 +340,8 @@ public class HttpApiTest
     @Test
     void shouldAnswer400AndCloseOnMalformedHttp() throws Exception
     {
-        try (Socket socket = new Socket("127.0.0.1", server.port()))
+        try (Socket socket = server.connect(10_000))
         {
-            socket.setSoTimeout(10_000);
             socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             final String head = readHead(socket.getInputStream());
             assertTrue(head.startsWith("HTTP/1.1 400"), head);

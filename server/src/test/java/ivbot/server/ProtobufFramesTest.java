@@ -39,9 +39,7 @@ class ProtobufFramesTest
 
     private static Socket connect() throws IOException
     {
-        final Socket socket = new Socket("127.0.0.1", server.port());
-        socket.setSoTimeout(10_000);
-        return socket;
+        return server.connect(10_000);
     }
 
     private static Frame chat(final long id, final String sessionId, final String query)

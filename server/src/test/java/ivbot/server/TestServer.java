@@ -100,6 +100,18 @@ public final class TestServer implements AutoCloseable
         return server.port();
     }
 
+    /**
+     * @param soTimeoutMs how long a read may block, in milliseconds.
+     * @return a new socket connected to this server on loopback.
+     * @throws IOException when it cannot connect.
+     */
+    public java.net.Socket connect(final int soTimeoutMs) throws IOException
+    {
+        final java.net.Socket socket = new java.net.Socket("127.0.0.1", port());
+        socket.setSoTimeout(soTimeoutMs);
+        return socket;
+    }
+
     public static String token(final String subject)
     {
         return ISSUER.issue(subject, null, Duration.ofHours(1), System.currentTimeMillis());

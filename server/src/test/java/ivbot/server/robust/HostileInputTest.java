@@ -51,9 +51,7 @@ class HostileInputTest
 
     private static Socket connect() throws IOException
     {
-        final Socket socket = new Socket("127.0.0.1", server.port());
-        socket.setSoTimeout(5_000);
-        return socket;
+        return server.connect(5_000);
     }
 
     /**

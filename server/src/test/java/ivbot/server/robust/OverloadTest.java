@@ -113,9 +113,8 @@ class OverloadTest
             String source = "";
             for (int attempt = 0; attempt < 50 && !"model".equals(source); attempt++)
             {
-                try (Socket socket = new Socket("127.0.0.1", server.port()))
+                try (Socket socket = server.connect(10_000))
                 {
-                    socket.setSoTimeout(10_000);
                     write(socket, token, 100 + attempt, 1);
                     final String head = HttpApiTest.readHead(socket.getInputStream());
                     final int length = Integer.parseInt(head.replaceAll("(?s).*content-length: (\\d+).*", "$1"));

@@ -27,9 +27,8 @@ class SlowAndManyClientsTest
         final ServerConfig config = new ServerConfig();
         config.requestTimeoutMs = 1000;
         try (TestServer server = TestServer.start(new InMemorySessionStore(100, 600, Ticker.systemTicker()), config);
-             Socket socket = new Socket("127.0.0.1", server.port()))
+             Socket socket = server.connect(5_000))
         {
-            socket.setSoTimeout(5_000);
             final byte[] request = "POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n".getBytes(StandardCharsets.US_ASCII);
             final long start = System.nanoTime();
             boolean cut = false;
@@ -71,9 +70,8 @@ class SlowAndManyClientsTest
         final ServerConfig config = new ServerConfig();
         config.requestTimeoutMs = 300;
         try (TestServer server = TestServer.start(new InMemorySessionStore(100, 600, Ticker.systemTicker()), config);
-             Socket socket = new Socket("127.0.0.1", server.port()))
+             Socket socket = server.connect(5_000))
         {
-            socket.setSoTimeout(5_000);
             for (int i = 0; i < 3; i++)
             {
                 socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -97,9 +95,8 @@ class SlowAndManyClientsTest
         {
             assertHealthy(first);
             assertHealthy(second);
-            try (Socket third = new Socket("127.0.0.1", server.port()))
+            try (Socket third = server.connect(5_000))
             {
-                third.setSoTimeout(5_000);
                 try
                 {
                     assertEquals(-1, third.getInputStream().read());
