@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpContentException;
+import io.netty.util.AsciiString;
 import ivbot.codec.ChatJsonCodec;
 import ivbot.codec.MalformedJsonException;
 import ivbot.proto.ChatReply;
@@ -45,6 +46,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
 {
+    private static final AsciiString PROMETHEUS_TEXT = AsciiString.cached("text/plain; version=0.0.4; charset=utf-8");
     private static final String SESSIONS_PREFIX = "/v1/sessions/";
     private static final String HEARTBEAT_SUFFIX = "/heartbeat";
     private static final String BEARER = "bearer ";
@@ -230,15 +232,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             final ByteBuf body = ctx.alloc().buffer(8192);
             body.writeCharSequence(((Metrics)result).text, java.nio.charset.StandardCharsets.UTF_8);
-            response = new io.netty.handler.codec.http.DefaultFullHttpResponse(
-                io.netty.handler.codec.http.HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-            response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-            if (!keepAlive)
-            {
-                response.headers().set(HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
-            }
+            response = HttpResponses.full(HttpResponseStatus.OK, PROMETHEUS_TEXT, body, keepAlive);
         }
         else if (result instanceof StaticPage)
         {

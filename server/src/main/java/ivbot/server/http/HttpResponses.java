@@ -36,10 +36,23 @@ public final class HttpResponses
      */
     public static FullHttpResponse json(final HttpResponseStatus status, final ByteBuf content, final boolean keepAlive)
     {
+        return full(status, APPLICATION_JSON_UTF8, content, keepAlive);
+    }
+
+    /**
+     * @param status      the status.
+     * @param contentType the content type, a constant of this server's (headers are not validated).
+     * @param content     the body; ownership passes to the response.
+     * @param keepAlive   whether the connection stays open after this response.
+     * @return the response, with content type and length set, and {@code Connection: close} unless kept alive.
+     */
+    public static FullHttpResponse full(final HttpResponseStatus status, final CharSequence contentType,
+        final ByteBuf content, final boolean keepAlive)
+    {
         final FullHttpResponse response = new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1, status, content, TRUSTED_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
         response.headers()
-            .set(HttpHeaderNames.CONTENT_TYPE, APPLICATION_JSON_UTF8)
+            .set(HttpHeaderNames.CONTENT_TYPE, contentType)
             .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
         if (!keepAlive)
         {

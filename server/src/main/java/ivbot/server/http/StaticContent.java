@@ -2,13 +2,9 @@ package ivbot.server.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 import java.io.IOException;
@@ -122,19 +118,13 @@ public final class StaticContent
             return null;
         }
         final ByteBuf body = alloc.buffer(entry.body.length).writeBytes(entry.body);
-        final FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-        final HttpHeaders headers = response.headers()
-            .set(HttpHeaderNames.CONTENT_TYPE, entry.contentType)
-            .setInt(HttpHeaderNames.CONTENT_LENGTH, entry.body.length)
+        final FullHttpResponse response = HttpResponses.full(HttpResponseStatus.OK, entry.contentType, body, keepAlive);
+        response.headers()
             .set(HttpHeaderNames.CACHE_CONTROL, NO_CACHE)
             .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, CSP)
             .set(X_CONTENT_TYPE_OPTIONS, NOSNIFF)
             .set(HttpHeaderNames.X_FRAME_OPTIONS, DENY)
             .set(REFERRER_POLICY, NO_REFERRER);
-        if (!keepAlive)
-        {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
         return response;
     }
 
