@@ -12,8 +12,10 @@ import io.netty.buffer.ByteBufOutputStream;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -255,13 +257,13 @@ public final class ChatJsonCodec
      */
     private static byte[] escapedUtf8(final String value) throws IOException
     {
-        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(value.length() * 3 + 2);
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(value.length() * 3 + 2);
         try (JsonGenerator gen = FACTORY.createGenerator(out, JsonEncoding.UTF8))
         {
             gen.writeString(value);
         }
         final byte[] quoted = out.toByteArray();
-        return java.util.Arrays.copyOfRange(quoted, 1, quoted.length - 1);
+        return Arrays.copyOfRange(quoted, 1, quoted.length - 1);
     }
 
     private static JsonGenerator generator(final ByteBuf out) throws IOException

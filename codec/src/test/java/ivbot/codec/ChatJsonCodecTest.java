@@ -1,5 +1,8 @@
 package ivbot.codec;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import ivbot.proto.ChatReply;
@@ -7,6 +10,8 @@ import ivbot.proto.ChatRequest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -77,11 +82,11 @@ class ChatJsonCodecTest
                 .setIntent("leave_annual").setAudience("campus").setSource("cache").build(), out);
             final String json = out.toString(StandardCharsets.UTF_8);
             out.release();
-            final java.util.Map<String, String> fields = new java.util.HashMap<>();
-            try (com.fasterxml.jackson.core.JsonParser parser = new com.fasterxml.jackson.core.JsonFactory().createParser(json))
+            final Map<String, String> fields = new HashMap<>();
+            try (JsonParser parser = new JsonFactory().createParser(json))
             {
-                assertEquals(com.fasterxml.jackson.core.JsonToken.START_OBJECT, parser.nextToken());
-                while (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME)
+                assertEquals(JsonToken.START_OBJECT, parser.nextToken());
+                while (parser.nextToken() == JsonToken.FIELD_NAME)
                 {
                     final String name = parser.currentName();
                     parser.nextToken();
