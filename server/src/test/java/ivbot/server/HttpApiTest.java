@@ -382,7 +382,7 @@ public class HttpApiTest
     /**
      * @return the head and the body of the next response on {@code in}.
      */
-    static String[] readResponse(final InputStream in) throws IOException
+    public static String[] readResponse(final InputStream in) throws IOException
     {
         final String head = readHead(in);
         int length = -1;

@@ -70,9 +70,9 @@ class OverloadTest
                         final ObjectMapper json = new ObjectMapper();
                         for (int i = 0; i < perConnection; i++)
                         {
-                            final String head = HttpApiTest.readHead(in);
-                            final int length = Integer.parseInt(head.replaceAll("(?s).*content-length: (\\d+).*", "$1"));
-                            final JsonNode reply = json.readTree(in.readNBytes(length));
+                            final String[] response = HttpApiTest.readResponse(in);
+                            final String head = response[0];
+                            final JsonNode reply = json.readTree(response[1]);
                             if (!head.startsWith("HTTP/1.1 200"))
                             {
                                 bad.incrementAndGet();
@@ -116,9 +116,8 @@ class OverloadTest
                 try (Socket socket = server.connect(10_000))
                 {
                     write(socket, token, 100 + attempt, 1);
-                    final String head = HttpApiTest.readHead(socket.getInputStream());
-                    final int length = Integer.parseInt(head.replaceAll("(?s).*content-length: (\\d+).*", "$1"));
-                    source = new ObjectMapper().readTree(socket.getInputStream().readNBytes(length)).path("source").asText();
+                    source = new ObjectMapper().readTree(HttpApiTest.readResponse(socket.getInputStream())[1])
+                        .path("source").asText();
                 }
             }
             assertEquals("model", source, "the model serves again after the flood");
