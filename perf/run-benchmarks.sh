@@ -115,7 +115,10 @@ start_ivbot() { # name, serve options...: starts ivbot on IVBOT_PORT, waits unti
   local name="$1"; shift
   port_free "$IVBOT_PORT" || die "port $IVBOT_PORT is taken (set BENCH_PORT)"
   log "starting ivbot ($name): serve --host 127.0.0.1 --port $IVBOT_PORT $*"
-  ./ivbot serve --host 127.0.0.1 --port "$IVBOT_PORT" --kb-poll-ms 0 --model-poll-ms 0 "$@" \
+  # --dev: the harness signs with the dev secret; the per-user and per-address limits are off, since the
+  # harness is one user on one address measuring the server, not a crowd of candidates
+  ./ivbot serve --dev --host 127.0.0.1 --port "$IVBOT_PORT" --kb-poll-ms 0 --model-poll-ms 0 \
+    --rate-per-user 0 --rate-per-address 0 --max-queued-per-user 0 --max-connections-per-address 100000 "$@" \
     >"$OUT/server-$name.log" 2>&1 &
   server_pid=$!
   wait_http "http://127.0.0.1:$IVBOT_PORT/readyz" "$OUT/server-$name.log"

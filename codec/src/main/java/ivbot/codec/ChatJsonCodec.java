@@ -84,11 +84,14 @@ public final class ChatJsonCodec
         }
         catch (final JsonProcessingException ex)
         {
-            throw new MalformedJsonException("malformed JSON: " + ex.getOriginalMessage());
+            // the parser's own message names its internals (tokens, codes, limits): say only where
+            final com.fasterxml.jackson.core.JsonLocation at = ex.getLocation();
+            throw new MalformedJsonException(at == null || at.getLineNr() < 0 ? "malformed JSON" :
+                "malformed JSON at line " + at.getLineNr() + ", column " + at.getColumnNr());
         }
         catch (final IOException ex)
         {
-            throw new MalformedJsonException("unreadable body: " + ex.getMessage());
+            throw new MalformedJsonException("unreadable body");
         }
         return builder;
     }

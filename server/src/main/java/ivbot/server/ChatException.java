@@ -11,6 +11,7 @@ public final class ChatException extends RuntimeException
 
     private final int status;
     private final String code;
+    private final long retryAfterSeconds;
 
     /**
      * @param status  the HTTP status, e.g. 400.
@@ -19,9 +20,29 @@ public final class ChatException extends RuntimeException
      */
     public ChatException(final int status, final String code, final String message)
     {
+        this(status, code, message, status == 503 ? 1 : 0);
+    }
+
+    /**
+     * @param status            the HTTP status, e.g. 429.
+     * @param code              the machine-readable code, e.g. {@code "rate_limited"}.
+     * @param message           the human-readable message.
+     * @param retryAfterSeconds when the client may try again ({@code Retry-After}), 0 when not said.
+     */
+    public ChatException(final int status, final String code, final String message, final long retryAfterSeconds)
+    {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /**
+     * @return seconds until the client may retry ({@code Retry-After}), 0 when not said.
+     */
+    public long retryAfterSeconds()
+    {
+        return retryAfterSeconds;
     }
 
     /**
@@ -60,6 +81,16 @@ public final class ChatException extends RuntimeException
         return new ChatException(404, "not_found", message);
     }
 
+    public static ChatException conflict(final String message)
+    {
+        return new ChatException(409, "session_conflict", message);
+    }
+
+    public static ChatException tooManyRequests(final String message, final long retryAfterSeconds)
+    {
+        return new ChatException(429, "rate_limited", message, retryAfterSeconds);
+    }
+
     public static ChatException busy(final String message)
     {
         return new ChatException(503, "busy", message);
@@ -80,6 +111,10 @@ public final class ChatException extends RuntimeException
             if (t instanceof ChatException)
             {
                 return (ChatException)t;
+            }
+            if (t instanceof ivbot.server.session.SessionConflictException)
+            {
+                return conflict("session_id is in use by another user; start a new session");
             }
             if (t instanceof ivbot.server.session.SessionStoreUnavailableException ||
                 t instanceof ivbot.server.session.SessionStoreBusyException)

@@ -15,6 +15,7 @@ import ivbot.server.metrics.Stage;
 import ivbot.server.session.Session;
 import ivbot.server.session.SessionIds;
 import ivbot.server.session.SessionStore;
+import ivbot.server.session.SessionConflictException;
 import ivbot.server.session.SessionStoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,7 @@ public final class ChatService
     public static final String BUSY_MESSAGE = "系统繁忙,请稍候";
 
     private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
+    private static final long LOG_INTERVAL_NS = 10_000_000_000L;
 
     private final SessionStore store;
     private final IntentClassifier classifier;
@@ -52,6 +54,9 @@ public final class ChatService
     private final Supplier<KnowledgeBase> knowledgeBase;
     private final LongSupplier clockMs;
     private final ServerMetrics metrics = new ServerMetrics();
+    // one line per interval while a store is in trouble, not one per request
+    private final LogThrottle readWarnings = new LogThrottle(LOG_INTERVAL_NS);
+    private final LogThrottle writeWarnings = new LogThrottle(LOG_INTERVAL_NS);
 
     /**
      * @param store         the session store.
@@ -137,7 +142,7 @@ public final class ChatService
             return CompletableFuture.failedFuture(ChatException.badRequest(
                 "malformed session_id (expected: 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-')"));
         }
-        final CompletableFuture<Classification> classified = classifier.classify(query, loop, startNanos);
+        final CompletableFuture<Classification> classified = classifier.classify(query, principal.subject(), loop, startNanos);
         if (requestedId.isEmpty())
         {
             final String sessionId = SessionIds.newId();
@@ -150,7 +155,11 @@ public final class ChatService
             if (error != null)
             {
                 metrics.recordSessionError();
-                LOG.warn("session {} unreadable, answering without context: {}", requestedId, error.toString());
+                if (readWarnings.tryAcquire())
+                {
+                    LOG.warn("session {} unreadable, answering without context: {} ({} such warnings suppressed)",
+                        requestedId, error.toString(), readWarnings.suppressed());
+                }
                 return new Loaded(null, true);
             }
             return new Loaded(session, false);
@@ -160,6 +169,11 @@ public final class ChatService
             if (state.session != null && !state.session.user().equals(principal.subject()))
             {
                 return CompletableFuture.<ChatReply>failedFuture(ChatException.forbidden("session belongs to another user"));
+            }
+            if (state.session != null && state.session.isEvicted())
+            {
+                // removed to make room while it was still alive: start over, and say the context is gone
+                return answer(principal, request, turn, callerAudience, requestedId, null, true, startNanos);
             }
             return answer(principal, request, turn, callerAudience, requestedId, state.session, state.contextLost, startNanos);
         }).thenCompose(f -> f);
@@ -210,11 +224,20 @@ public final class ChatService
             final boolean storeDown = error != null && SessionStoreUnavailableException.isCause(error);
             if (error != null)
             {
+                if (isConflict(error))
+                {
+                    // another user owns this id (two users raced on one new client-chosen id): nothing was written
+                    throw ChatException.conflict("session_id is in use by another user; start a new session");
+                }
                 metrics.recordSessionError();
                 if (!storeDown)
                 {
                     // the turn is not acknowledged: an answer whose context was not kept would be lost
-                    LOG.warn("session {} not written: {}", sessionId, error.toString());
+                    if (writeWarnings.tryAcquire())
+                    {
+                        LOG.warn("session {} not written: {} ({} such warnings suppressed)", sessionId, error.toString(),
+                            writeWarnings.suppressed());
+                    }
                     throw ChatException.busy(BUSY_MESSAGE);
                 }
                 // the store is down (nothing was attempted): go on without context, and say so
@@ -225,6 +248,18 @@ public final class ChatService
                 .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
                 .build();
         });
+    }
+
+    private static boolean isConflict(final Throwable error)
+    {
+        for (Throwable t = error; t != null; t = t.getCause())
+        {
+            if (t instanceof SessionConflictException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String answerText(final TurnResolution turn)

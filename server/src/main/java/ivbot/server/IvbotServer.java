@@ -1,6 +1,7 @@
 package ivbot.server;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,6 +16,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -30,6 +32,7 @@ import ivbot.server.http.OpsStats;
 import ivbot.server.metrics.MetricsOpsSource;
 import ivbot.server.metrics.MetricsRegistry;
 import ivbot.server.http.StaticContent;
+import ivbot.server.limit.RateLimiter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,16 +61,22 @@ public final class IvbotServer implements AutoCloseable
 
     private static final Logger LOG = LoggerFactory.getLogger(IvbotServer.class);
     private static final int MAX_DECODED_PIPELINE = 4096;
+    private static final long MAX_LIMITED_KEYS = 1_000_000;
+    // one socket read decodes at most this much: bounds the requests queued from a read that overshoots
+    // a connection's pipelining bound (reading stops only after it)
+    private static final int MAX_READ_BYTES = 16 * 1024;
+    // a connection's unsent bytes: above the high mark it stops being writable and its reading pauses
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
     // an oversized body declared up to this many times --max-body is read and skipped to keep the connection
     private static final long MAX_DISCARD_BODIES = 64;
 
     private final ServerConfig config;
     private final ChatService chat;
-    private final JwtAuthenticator authenticator;
     private final StaticContent staticContent;
     private final OpsStats opsStats;
     private final MetricsRegistry metricsRegistry;
     private final ConnectionLimitHandler connectionLimit;
+    private final RequestGuard guard;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final EventLoopGroup group;
     private final Class<? extends ServerSocketChannel> channelClass;
@@ -98,9 +107,13 @@ public final class IvbotServer implements AutoCloseable
     {
         this.config = config;
         this.chat = chat;
-        this.authenticator = authenticator;
         this.staticContent = staticContent;
-        this.connectionLimit = new ConnectionLimitHandler(config.maxConnections);
+        this.connectionLimit = new ConnectionLimitHandler(config.maxConnections, config.maxConnectionsPerAddress,
+            config.trustedProxyAddresses());
+        this.guard = new RequestGuard(authenticator, chat.metrics(),
+            new RateLimiter(config.userRatePerSecond, config.userBurst, MAX_LIMITED_KEYS, System::nanoTime),
+            new RateLimiter(config.addressRatePerSecond, config.addressBurst, MAX_LIMITED_KEYS, System::nanoTime),
+            config.trustedProxyAddresses(), System::currentTimeMillis);
         this.metricsRegistry = new MetricsRegistry(chat, MetricsRegistry.platform(), config.metricsIntervalMs);
         this.opsStats = opsStats != null ? opsStats : new OpsStats(new MetricsOpsSource(metricsRegistry), latencyUs -> { });
         if (Epoll.isAvailable())
@@ -130,6 +143,8 @@ public final class IvbotServer implements AutoCloseable
             .channel(channelClass)
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ_BYTES))
             .childAttr(SerialRequestHandler.IN_FLIGHT, inFlight)
             .childHandler(new ChannelInitializer<SocketChannel>()
             {
@@ -148,6 +163,22 @@ public final class IvbotServer implements AutoCloseable
         LOG.info("ivbot listening on {} ({}, {} event loops, sessions: {})",
             serverChannel.localAddress(), transport, config.ioThreads, chat.store().describe());
         return this;
+    }
+
+    /**
+     * @return the request front shared by both transports (its limits' counters).
+     */
+    public RequestGuard guard()
+    {
+        return guard;
+    }
+
+    /**
+     * @return the connection bounds (open connections, per address).
+     */
+    public ConnectionLimitHandler connectionLimit()
+    {
+        return connectionLimit;
     }
 
     /**
@@ -210,7 +241,7 @@ public final class IvbotServer implements AutoCloseable
                     .setMaxInitialLineLength(4096)
                     .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
                 .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes, MAX_DISCARD_BODIES * config.maxBodyBytes))
-                .addLast(CHAT, new HttpChatHandler(chat, authenticator, config.maxPipelined, staticContent, opsStats));
+                .addLast(CHAT, new HttpChatHandler(chat, guard, config.maxPipelined, staticContent, opsStats));
         }
 
         @Override
@@ -218,7 +249,7 @@ public final class IvbotServer implements AutoCloseable
         {
             pipeline.addLast(FRAME_DECODER, new VarintFrameDecoder(config.maxFrameBytes))
                 .addLast(FRAME_ENCODER, VarintFrameEncoder.INSTANCE)
-                .addLast(CHAT, new FrameChatHandler(chat, authenticator, config.maxPipelined));
+                .addLast(CHAT, new FrameChatHandler(chat, guard, config.maxPipelined));
         }
     }
 

@@ -11,12 +11,14 @@ import java.util.List;
  * Tells HTTP/1.1 from protobuf frames by a connection's first bytes and installs the matching pipeline,
  * then removes itself (the idea of Netty's port-unification example).
  * <pre>
- *   first byte   second byte       protocol
- *   C D G H O P T  'A'..'Z'        HTTP (CONNECT DELETE GET HEAD OPTIONS PATCH POST PUT TRACE)
- *   anything else                  protobuf: varint32 length, then a Frame
+ *   bytes (after an optional CR LF or LF)   protocol
+ *   two ASCII letters                       HTTP (the method; a lower-case one is answered 501 there)
+ *   anything else                           protobuf: varint32 length, then a Frame
  * </pre>
- * A Frame's first tag byte is one of fields 1..7 and never an upper-case ASCII letter (those would be
- * tags of fields 8..11), so two bytes decide. Not sharable.
+ * A Frame's tag byte (the second byte, after a one-byte length) is one of fields 1..7, at most 0x3F,
+ * never an ASCII letter; a Frame starting with 0x0D 0x0A or 0x0A is followed by a field length under
+ * 0x0D, never a letter. So a request line with the empty line RFC 9112 lets a client send before it, or a
+ * method in the wrong case, is still taken as HTTP and answered as such. Not sharable.
  */
 public final class PortUnificationHandler extends ByteToMessageDecoder
 {
@@ -53,14 +55,45 @@ public final class PortUnificationHandler extends ByteToMessageDecoder
         {
             return;
         }
-        final int first = in.getUnsignedByte(in.readerIndex());
-        final boolean maybeHttp = "CDGHOPT".indexOf(first) >= 0;
-        if (maybeHttp && in.readableBytes() < 2)
+        int at = in.readerIndex();
+        final int first = in.getUnsignedByte(at);
+        if (first == '\r' || first == '\n')
         {
+            if (first == '\r')
+            {
+                if (in.readableBytes() < 2)
+                {
+                    return;
+                }
+                if (in.getUnsignedByte(at + 1) != '\n')
+                {
+                    install(ctx, false);
+                    return;
+                }
+                at++;
+            }
+            at++;
+        }
+        final int end = in.writerIndex();
+        if (end - at < 2)
+        {
+            if (end > at && !isLetter(in.getUnsignedByte(at)))
+            {
+                install(ctx, false);
+            }
             return;
         }
-        final int second = maybeHttp ? in.getUnsignedByte(in.readerIndex() + 1) : 0;
-        if (maybeHttp && second >= 'A' && second <= 'Z')
+        install(ctx, isLetter(in.getUnsignedByte(at)) && isLetter(in.getUnsignedByte(at + 1)));
+    }
+
+    private static boolean isLetter(final int b)
+    {
+        return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z';
+    }
+
+    private void install(final ChannelHandlerContext ctx, final boolean http)
+    {
+        if (http)
         {
             installer.installHttp(ctx.pipeline());
         }

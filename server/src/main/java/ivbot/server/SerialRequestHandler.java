@@ -1,5 +1,6 @@
 package ivbot.server;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
@@ -17,6 +18,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * handler stops reading from the socket (auto-read off) until it drains, so a client that pipelines
  * thousands of requests is slowed down by TCP, not buffered in memory.
  * <p>
+ * Output backpressure: while the channel is not writable (its outbound buffer is above the high water
+ * mark because the peer does not read its replies), no further request is started and reading stops;
+ * both resume when the channel becomes writable again. So a connection holds at most its unsent bytes
+ * up to the high water mark plus one response, and its queued requests up to {@code maxPending} plus what
+ * one socket read decoded (the server bounds a read's buffer). A queue that still grows past
+ * {@code maxQueued} (a client that ignores TCP flow control and pipelines without end) closes the
+ * connection.
+ * <p>
  * Not sharable. All state is touched on the channel's event loop only: a future that completes on another
  * thread hands its result back through {@code ctx.executor()}. Responses of requests that complete
  * synchronously are written without a flush and flushed once the queue is empty.
@@ -31,8 +40,13 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
      */
     public static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("ivbot.inFlight");
 
+    // past maxPending reading pauses; requests already decoded from the last read still queue up to this
+    private static final int MAX_QUEUED_FACTOR = 16;
+    private static final int MIN_MAX_QUEUED = 1024;
+
     private final Class<I> requestType;
     private final int maxPending;
+    private final int maxQueued;
     private final ArrayDeque<I> pending = new ArrayDeque<>();
     private boolean busy;
     private boolean closed;
@@ -50,6 +64,7 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         }
         this.requestType = requestType;
         this.maxPending = maxPending;
+        this.maxQueued = Math.max(maxPending * MAX_QUEUED_FACTOR, MIN_MAX_QUEUED);
     }
 
     /**
@@ -95,6 +110,14 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
             requestTimeout.requestComplete();
         }
         pending.add(requestType.cast(msg));
+        if (pending.size() > maxQueued)
+        {
+            // a peer that pipelines past every bound: drop the connection rather than its memory
+            closed = true;
+            releasePending();
+            ctx.close();
+            return;
+        }
         if (pending.size() >= maxPending)
         {
             ctx.channel().config().setAutoRead(false);
@@ -102,10 +125,33 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         drain(ctx);
     }
 
+    @Override
+    public void channelWritabilityChanged(final ChannelHandlerContext ctx) throws Exception
+    {
+        if (ctx.channel().isWritable())
+        {
+            drain(ctx);
+        }
+        else if (!closed)
+        {
+            ctx.channel().config().setAutoRead(false);
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    /**
+     * @return the requests queued on this connection and not yet started.
+     */
+    protected final int queued()
+    {
+        return pending.size();
+    }
+
     private void drain(final ChannelHandlerContext ctx)
     {
         boolean wrote = false;
-        while (!busy && !closed)
+        final Channel channel = ctx.channel();
+        while (!busy && !closed && channel.isWritable())
         {
             final I request = pending.poll();
             if (request == null)
@@ -152,9 +198,19 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         {
             ctx.flush();
         }
-        if (!closed && pending.size() < maxPending / 2 && !ctx.channel().config().isAutoRead())
+        if (!closed)
         {
-            ctx.channel().config().setAutoRead(true);
+            // a closing connection keeps its reading as it is: a lingering close waits to read the peer's end
+            final boolean writable = channel.isWritable();
+            final boolean autoRead = channel.config().isAutoRead();
+            if (!writable && autoRead)
+            {
+                channel.config().setAutoRead(false);
+            }
+            else if (writable && !autoRead && pending.size() < maxPending / 2)
+            {
+                channel.config().setAutoRead(true);
+            }
         }
     }
 

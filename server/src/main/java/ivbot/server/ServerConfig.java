@@ -1,5 +1,11 @@
 package ivbot.server;
 
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -43,6 +49,27 @@ public final class ServerConfig
     public long metricsIntervalMs = 1000;
     /** {@code --idle-timeout-s}: a connection with nothing read for this long is closed. */
     public int idleTimeoutSeconds = 60;
+    /** {@code --max-connections-per-address}: one client address's connections beyond this are closed at once. */
+    public int maxConnectionsPerAddress = 256;
+    /** {@code --rate-per-user}: requests a second one token subject may make on average; 0 = no limit. */
+    public double userRatePerSecond = 10;
+    /** {@code --burst-per-user}: requests one token subject may make at once. */
+    public int userBurst = 30;
+    /** {@code --rate-per-address}: requests a second one client address may make on average; 0 = no limit. */
+    public double addressRatePerSecond = 200;
+    /** {@code --burst-per-address}: requests one client address may make at once. */
+    public int addressBurst = 400;
+    /** {@code --max-sessions-per-user}: sessions one user holds; a new one evicts that user's oldest. */
+    public int maxSessionsPerUser = 16;
+    /**
+     * {@code --trusted-proxy}: addresses of reverse proxies whose {@code X-Forwarded-For} names the client,
+     * for the per-address limits and the dev page's loopback check.
+     */
+    public List<String> trustedProxies = new ArrayList<>();
+    /** {@code --dev}: the chat page carries a dev token; only loopback binds are allowed. */
+    public boolean dev;
+
+    private Set<InetAddress> trustedProxyAddresses = Set.of();
 
     /**
      * Checks every setting.
@@ -66,6 +93,26 @@ public final class ServerConfig
         check(requestTimeoutMs > 0, "request-timeout-ms", requestTimeoutMs, "> 0");
         check(maxConnections > 0, "max-connections", maxConnections, "> 0");
         check(shutdownTimeoutMs >= 0, "shutdown-timeout-ms", shutdownTimeoutMs, ">= 0");
+        check(maxConnectionsPerAddress > 0, "max-connections-per-address", maxConnectionsPerAddress, "> 0");
+        check(userRatePerSecond >= 0, "rate-per-user", userRatePerSecond, ">= 0");
+        check(userBurst >= 1, "burst-per-user", userBurst, ">= 1");
+        check(addressRatePerSecond >= 0, "rate-per-address", addressRatePerSecond, ">= 0");
+        check(addressBurst >= 1, "burst-per-address", addressBurst, ">= 1");
+        check(maxSessionsPerUser > 0, "max-sessions-per-user", maxSessionsPerUser, "> 0");
+        final Set<InetAddress> proxies = new HashSet<>();
+        for (final String proxy : trustedProxies)
+        {
+            final InetAddress address = NetUtil.createInetAddressFromIpAddressString(proxy.strip());
+            check(address != null, "trusted-proxy", proxy, "an IP address");
+            proxies.add(address);
+        }
+        trustedProxyAddresses = Set.copyOf(proxies);
+        if (dev)
+        {
+            final InetAddress bind = NetUtil.createInetAddressFromIpAddressString(host);
+            check(bind != null && bind.isLoopbackAddress() || "localhost".equals(host), "host", host,
+                "a loopback address with --dev, e.g. 127.0.0.1; a dev token must not reach other machines");
+        }
         check(Files.isDirectory(knowledgeBaseDir), "kb", knowledgeBaseDir, "an existing directory");
         if (redisUri != null)
         {
@@ -77,6 +124,14 @@ public final class ServerConfig
             ioThreads = Runtime.getRuntime().availableProcessors();
         }
         return this;
+    }
+
+    /**
+     * @return the {@link #trustedProxies} as addresses; set by {@link #conclude()}.
+     */
+    public Set<InetAddress> trustedProxyAddresses()
+    {
+        return trustedProxyAddresses;
     }
 
     private static void check(final boolean ok, final String name, final Object value, final String expected)

@@ -12,7 +12,7 @@
   var MIN_WINDOW_MS = 60 * 1000;
   var REQUEST_TIMEOUT_MS = 5000;
   var COLORS = { qps: '#2457d6', p50: '#0f8a5f', p99: '#d9480f', grid: '#e3e8f0', axis: '#98a2b3', text: '#667085' };
-  var FALLBACK_ZH = { deadline: '超时', queue_full: '队列已满', model_error: '模型错误', no_model: '无可用模型' };
+  var FALLBACK_ZH = { deadline: '超时', queue_full: '队列已满', model_error: '模型错误', no_model: '无可用模型', user_share: '单用户限额' };
   var MSG = {
     signIn: '登录已失效，请重新输入令牌',
     noToken: '请输入访问令牌后点击“连接”',

@@ -51,6 +51,11 @@ public final class TestServer implements AutoCloseable
         }
     }
 
+    public static IntentClassifier rulesOnlyClassifier()
+    {
+        return rulesOnly();
+    }
+
     static IntentClassifier rulesOnly()
     {
         return new IntentClassifier(RuleClassifier.loadDefault(), null, 0, 200, 0.9f);
@@ -80,7 +85,26 @@ public final class TestServer implements AutoCloseable
             new StaticContent(devToken));
     }
 
+    /**
+     * A server whose per-user and per-address limits stay as {@code config} sets them (the other starts turn
+     * them off, so that tests which pump load from one user and one address measure what they mean to).
+     */
+    public static TestServer startWithLimits(final SessionStore store, final ServerConfig config,
+        final IntentClassifier classifier)
+    {
+        return start0(store, config, classifier, null);
+    }
+
     private static TestServer start(final SessionStore store, final ServerConfig config,
+        final IntentClassifier classifier, final StaticContent pages)
+    {
+        config.userRatePerSecond = 0;
+        config.addressRatePerSecond = 0;
+        config.maxConnectionsPerAddress = Integer.MAX_VALUE;
+        return start0(store, config, classifier, pages);
+    }
+
+    private static TestServer start0(final SessionStore store, final ServerConfig config,
         final IntentClassifier classifier, final StaticContent pages)
     {
         config.host = "127.0.0.1";
@@ -93,6 +117,11 @@ public final class TestServer implements AutoCloseable
     public ivbot.server.metrics.MetricsRegistry metricsRegistry()
     {
         return server.metricsRegistry();
+    }
+
+    public ChatService chat()
+    {
+        return chat;
     }
 
     public int port()

@@ -12,7 +12,9 @@ public enum FallbackReason
     /** The model failed on the request's batch. */
     MODEL_ERROR("model_error"),
     /** No model is loaded. */
-    NO_MODEL("no_model");
+    NO_MODEL("no_model"),
+    /** The caller already had its fair share of the queue waiting (one user's flood falls back first). */
+    USER_SHARE("user_share");
 
     private final String id;
 

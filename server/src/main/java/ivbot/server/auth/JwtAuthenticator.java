@@ -2,6 +2,9 @@ package ivbot.server.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.jsonwebtoken.Claims;
 import io.jsonwebtoken.ExpiredJwtException;
 import io.jsonwebtoken.Jws;
@@ -26,6 +29,9 @@ import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Date;
 import java.util.function.LongSupplier;
 import javax.crypto.SecretKey;
@@ -34,6 +40,15 @@ import javax.crypto.SecretKey;
  * Verifies bearer tokens with jjwt: HS256 with a shared secret, or RS256/ES256 with a public key. The
  * token's header algorithm must be exactly the configured one, so {@code alg: none}, a foreign algorithm
  * and an RSA public key used as an HMAC secret are all refused.
+ * <p>
+ * Stricter than the JWT specification allows a verifier to be, since one issuer makes all tokens:
+ * <ul>
+ *   <li>each of the three parts is canonical unpadded base64url (no {@code =}, no other alphabet, no stray
+ *       bits in the last character), so one token has exactly one spelling;</li>
+ *   <li>{@code exp} is required; {@code exp}, {@code iat} and {@code nbf} must be JSON numbers;</li>
+ *   <li>{@code iat} may not lie in the future beyond the clock allowance ({@value #CLOCK_SKEW_SECONDS} s);</li>
+ *   <li>{@code roles}, when present, is an array of strings (or one string).</li>
+ * </ul>
  * <p>
  * Verified tokens are cached (bounded) so a conversation's later turns skip the signature check; a cache
  * hit still checks the expiry. Thread-safe; called on event loops.
@@ -50,7 +65,12 @@ public final class JwtAuthenticator
      */
     public static final int MIN_SECRET_BYTES = 32;
 
-    private static final long CLOCK_SKEW_SECONDS = 30;
+    /** The clock allowance for {@code exp}, {@code nbf} and {@code iat}, in seconds. */
+    public static final long CLOCK_SKEW_SECONDS = 30;
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
+    private static final Base64.Encoder BASE64URL_ENCODER = Base64.getUrlEncoder().withoutPadding();
 
     private final JwtParser parser;
     private final String algorithm;
@@ -187,6 +207,7 @@ public final class JwtAuthenticator
 
     private Principal verify(final String token)
     {
+        checkCompactForm(token);
         final Jws<Claims> jws;
         try
         {
@@ -225,6 +246,106 @@ public final class JwtAuthenticator
             }
         }
         final Date exp = claims.getExpiration();
-        return new Principal(subject, track, exp == null ? Long.MAX_VALUE : exp.getTime());
+        if (exp == null)
+        {
+            throw ChatException.unauthorized("invalid token: no exp");
+        }
+        final Date iat = claims.getIssuedAt();
+        if (iat != null && iat.getTime() > clockMs.getAsLong() + CLOCK_SKEW_SECONDS * 1000)
+        {
+            throw ChatException.unauthorized("invalid token: issued in the future");
+        }
+        return new Principal(subject, track, exp.getTime(), roles(claims.get("roles")));
+    }
+
+    private static Set<String> roles(final Object claim)
+    {
+        if (claim == null)
+        {
+            return Set.of();
+        }
+        if (claim instanceof String)
+        {
+            return Set.of((String)claim);
+        }
+        if (claim instanceof Collection)
+        {
+            final Set<String> roles = new HashSet<>();
+            for (final Object role : (Collection<?>)claim)
+            {
+                if (!(role instanceof String))
+                {
+                    throw ChatException.unauthorized("invalid token: roles must be strings");
+                }
+                roles.add((String)role);
+            }
+            return Set.copyOf(roles);
+        }
+        throw ChatException.unauthorized("invalid token: roles must be an array of strings");
+    }
+
+    /**
+     * Refuses what jjwt would accept but one issuer never makes: padded or otherwise non-canonical
+     * base64url, and dates that are not JSON numbers (jjwt also reads ISO-8601 strings).
+     */
+    private static void checkCompactForm(final String token)
+    {
+        final int first = token.indexOf('.');
+        final int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+        if (first <= 0 || second <= first + 1 || second == token.length() - 1 || token.indexOf('.', second + 1) >= 0)
+        {
+            throw ChatException.unauthorized("invalid token: not a compact JWS");
+        }
+        byte[] payload = null;
+        for (int part = 0, from = 0; part < 3; part++)
+        {
+            final int to = part == 0 ? first : part == 1 ? second : token.length();
+            final String text = token.substring(from, to);
+            final byte[] bytes;
+            try
+            {
+                bytes = BASE64URL.decode(text);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw ChatException.unauthorized("invalid token: not base64url");
+            }
+            if (text.indexOf('=') >= 0 || !BASE64URL_ENCODER.encodeToString(bytes).equals(text))
+            {
+                throw ChatException.unauthorized("invalid token: non-canonical base64url");
+            }
+            if (part == 1)
+            {
+                payload = bytes;
+            }
+            from = to + 1;
+        }
+        checkNumericDates(payload);
+    }
+
+    private static void checkNumericDates(final byte[] payload)
+    {
+        try (JsonParser parser = JSON.createParser(payload))
+        {
+            if (parser.nextToken() != JsonToken.START_OBJECT)
+            {
+                throw ChatException.unauthorized("invalid token: claims are not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME)
+            {
+                final String name = parser.currentName();
+                final JsonToken value = parser.nextToken();
+                if (("exp".equals(name) || "iat".equals(name) || "nbf".equals(name)) &&
+                    value != JsonToken.VALUE_NUMBER_INT && value != JsonToken.VALUE_NUMBER_FLOAT)
+                {
+                    throw ChatException.unauthorized("invalid token: " + name + " must be a number");
+                }
+                parser.skipChildren();
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw ChatException.unauthorized("invalid token: claims are not JSON");
+        }
     }
 }

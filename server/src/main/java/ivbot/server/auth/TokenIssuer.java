@@ -4,6 +4,7 @@ import io.jsonwebtoken.Jwts;
 import ivbot.inference.Audience;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Date;
 import javax.crypto.SecretKey;
 
@@ -31,6 +32,20 @@ public final class TokenIssuer
      */
     public String issue(final String subject, final Audience track, final Duration ttl, final long nowMs)
     {
+        return issue(subject, track, List.of(), ttl, nowMs);
+    }
+
+    /**
+     * @param subject the user id for {@code sub}.
+     * @param track   the audience for the {@code track} claim, or {@code null} for none.
+     * @param roles   the {@code roles} claim, e.g. {@code ["ops"]}; none when empty.
+     * @param ttl     how long the token is valid from now.
+     * @param nowMs   the current time in epoch milliseconds.
+     * @return the compact JWS.
+     */
+    public String issue(final String subject, final Audience track, final List<String> roles, final Duration ttl,
+        final long nowMs)
+    {
         final var builder = Jwts.builder()
             .subject(subject)
             .issuedAt(new Date(nowMs))
@@ -38,6 +53,10 @@ public final class TokenIssuer
         if (track != null)
         {
             builder.claim("track", track.id());
+        }
+        if (!roles.isEmpty())
+        {
+            builder.claim("roles", roles);
         }
         return builder.signWith(key, Jwts.SIG.HS256).compact();
     }

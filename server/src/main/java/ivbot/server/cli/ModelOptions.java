@@ -54,6 +54,9 @@ final class ModelOptions
     @Option(names = "--rules-first", defaultValue = "true", arity = "1", description = "Let the rules answer first where they name a topic with the package's calibrated rules_threshold; false sends every uncached query to the model (default: ${DEFAULT-VALUE}).")
     boolean rulesFirst;
 
+    @Option(names = "--max-queued-per-user", defaultValue = "8", description = "Model requests one user may have waiting at once; past it that user's turns fall back to the rules (user_share), everyone else's still reach the model; 0 = no limit (default: ${DEFAULT-VALUE}).")
+    int maxQueuedPerUser;
+
     @Option(names = "--no-model", description = "Answer with the rule engine only.")
     boolean noModel;
 
@@ -99,7 +102,8 @@ final class ModelOptions
                 classifier[0].clearCache();
             }
         });
-        classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst);
+        classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst,
+            maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser);
         return new Started(runtime, classifier[0]);
     }
 

@@ -6,6 +6,7 @@ import ivbot.server.IvbotServer;
 import ivbot.server.ServerConfig;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.JwtSecrets;
+import ivbot.server.auth.Principal;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.http.StaticContent;
@@ -20,6 +21,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -29,8 +32,11 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the chat server.")
 final class ServeCommand implements Callable<Integer>
 {
-    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Bind address (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--host", description = "Bind address (default: 0.0.0.0, with --dev 127.0.0.1).")
     String host;
+
+    @Option(names = "--dev", description = "Dev mode: without IVBOT_JWT_SECRET, make a dev secret and put a dev token (roles: ops) in the chat page for clients on this machine; binds loopback only.")
+    boolean dev;
 
     @Option(names = "--port", defaultValue = "8080", description = "Port for HTTP and protobuf (default: ${DEFAULT-VALUE}).")
     int port;
@@ -77,6 +83,27 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--max-connections", defaultValue = "10000", description = "Connections beyond this are closed at once (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--max-connections-per-address", defaultValue = "256", description = "Connections from one client address beyond this are closed at once; trusted proxies are exempt (default: ${DEFAULT-VALUE}).")
+    int maxConnectionsPerAddress;
+
+    @Option(names = "--rate-per-user", defaultValue = "10", description = "Requests a second one user (token sub) may make on average, 0 = no limit; over it: 429 with Retry-After (default: ${DEFAULT-VALUE}).")
+    double ratePerUser;
+
+    @Option(names = "--burst-per-user", defaultValue = "30", description = "Requests one user may make at once (default: ${DEFAULT-VALUE}).")
+    int burstPerUser;
+
+    @Option(names = "--rate-per-address", defaultValue = "200", description = "Requests a second one client address may make on average, 0 = no limit (default: ${DEFAULT-VALUE}).")
+    double ratePerAddress;
+
+    @Option(names = "--burst-per-address", defaultValue = "400", description = "Requests one client address may make at once (default: ${DEFAULT-VALUE}).")
+    int burstPerAddress;
+
+    @Option(names = "--max-sessions-per-user", defaultValue = "16", description = "Sessions one user holds; a new one evicts that user's oldest, whose next turn says context_lost (default: ${DEFAULT-VALUE}).")
+    int maxSessionsPerUser;
+
+    @Option(names = "--trusted-proxy", split = ",", description = "Reverse proxy address(es) whose X-Forwarded-For names the client (for the per-address limits).")
+    List<String> trustedProxies = new ArrayList<>();
+
     @Option(names = "--jmx-port", defaultValue = "0", description = "Serve remote JMX on 127.0.0.1 at this port, 0 = off (default: ${DEFAULT-VALUE}).")
     int jmxPort;
 
@@ -92,7 +119,15 @@ final class ServeCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final ServerConfig config = new ServerConfig();
-        config.host = host;
+        config.host = host != null ? host : dev ? "127.0.0.1" : "0.0.0.0";
+        config.dev = dev;
+        config.maxConnectionsPerAddress = maxConnectionsPerAddress;
+        config.userRatePerSecond = ratePerUser;
+        config.userBurst = burstPerUser;
+        config.addressRatePerSecond = ratePerAddress;
+        config.addressBurst = burstPerAddress;
+        config.maxSessionsPerUser = maxSessionsPerUser;
+        config.trustedProxies = trustedProxies;
         config.port = port;
         config.ioThreads = ioThreads;
         config.redisUri = redis;
@@ -119,9 +154,15 @@ final class ServeCommand implements Callable<Integer>
             return 2;
         }
 
+        if (authenticator == null)
+        {
+            return 2;
+        }
         final SessionStore store = config.redisUri == null ?
-            new InMemorySessionStore(config.maxSessions, config.sessionTtlSeconds, Ticker.systemTicker()) :
-            SessionStores.open(config.redisUri, config.sessionTtlSeconds, Duration.ofMillis(config.redisTimeoutMs));
+            new InMemorySessionStore(config.maxSessions, config.sessionTtlSeconds, config.maxSessionsPerUser,
+                Ticker.systemTicker()) :
+            SessionStores.open(config.redisUri, config.sessionTtlSeconds, config.maxSessionsPerUser,
+                Duration.ofMillis(config.redisTimeoutMs));
         final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
         final ModelOptions.Started started = model.start(config.ioThreads);
         final ChatService chat = new ChatService(
@@ -167,11 +208,20 @@ final class ServeCommand implements Callable<Integer>
         {
             return JwtAuthenticator.hmac(fromEnv, System::currentTimeMillis);
         }
+        if (!dev)
+        {
+            System.err.println("ivbot: no way to verify tokens. Either set " + JwtSecrets.ENV +
+                " (at least 32 bytes) or pass --jwt-public-key FILE for a real deployment, or run");
+            System.err.println("ivbot:   ./ivbot serve --dev");
+            System.err.println("ivbot: for a local try-out (a dev secret, a dev token in the chat page, loopback only).");
+            return null;
+        }
         final Path file = devSecretFile != null ? devSecretFile : JwtSecrets.defaultDevSecretFile();
         final byte[] secret = JwtSecrets.loadOrCreateDevSecret(file);
-        final String token = new TokenIssuer(secret).issue("dev", null, Duration.ofHours(12), System.currentTimeMillis());
+        final String token = new TokenIssuer(secret).issue("dev", null, List.of(Principal.OPS), Duration.ofHours(12),
+            System.currentTimeMillis());
         System.out.println("ivbot: " + JwtSecrets.ENV + " is not set; using the dev secret in " + file + " (mode 0600)");
-        System.out.println("ivbot: dev token (sub=dev, 12h): " + token);
+        System.out.println("ivbot: dev token (sub=dev, roles=ops, 12h): " + token);
         devToken = token;
         return JwtAuthenticator.hmac(secret, System::currentTimeMillis);
     }

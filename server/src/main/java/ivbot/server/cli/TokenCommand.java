@@ -26,6 +26,9 @@ final class TokenCommand implements Callable<Integer>
     @Option(names = "--ttl", defaultValue = "1h", description = "Validity, e.g. 30m, 1h, 7d (default: ${DEFAULT-VALUE}).")
     String ttl;
 
+    @Option(names = "--role", split = ",", description = "Role(s) for the roles claim, e.g. ops (operator figures and admin operations).")
+    java.util.List<String> roles = new java.util.ArrayList<>();
+
     @Option(names = "--dev-secret-file", description = "Dev secret file (default: ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
@@ -55,7 +58,7 @@ final class TokenCommand implements Callable<Integer>
         }
         try
         {
-            System.out.println(new TokenIssuer(secret).issue(subject, audience, Durations.parse(ttl), System.currentTimeMillis()));
+            System.out.println(new TokenIssuer(secret).issue(subject, audience, roles, Durations.parse(ttl), System.currentTimeMillis()));
         }
         catch (final IllegalArgumentException ex)
         {

@@ -14,12 +14,13 @@ import ivbot.server.ChatException;
 import ivbot.server.ChatService;
 import ivbot.server.LingeringClose;
 import ivbot.server.SerialRequestHandler;
-import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.RequestGuard;
 import ivbot.server.auth.Principal;
 import ivbot.server.metrics.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -35,19 +36,20 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
     private static final Logger LOG = LoggerFactory.getLogger(FrameChatHandler.class);
 
     private final ChatService chat;
-    private final JwtAuthenticator authenticator;
+    private final RequestGuard guard;
     private Principal connectionPrincipal;
+    private InetAddress client;
 
     /**
-     * @param chat          the chat service.
-     * @param authenticator the token verifier.
-     * @param maxPending    the most pipelined frames queued before reading pauses.
+     * @param chat       the chat service.
+     * @param guard      the request front: tokens and rate limits.
+     * @param maxPending the most pipelined frames queued before reading pauses.
      */
-    public FrameChatHandler(final ChatService chat, final JwtAuthenticator authenticator, final int maxPending)
+    public FrameChatHandler(final ChatService chat, final RequestGuard guard, final int maxPending)
     {
         super(Frame.class, maxPending);
         this.chat = chat;
-        this.authenticator = authenticator;
+        this.guard = guard;
     }
 
     @Override
@@ -55,11 +57,16 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
     {
         try
         {
+            if (client == null)
+            {
+                client = guard.clientAddress(ctx.channel().remoteAddress(), null);
+            }
+            guard.admitAddress(client);
             switch (frame.getBodyCase())
             {
                 case AUTH:
                     connectionPrincipal = null;
-                    final Principal principal = authenticate(frame.getAuth().getToken());
+                    final Principal principal = guard.authenticate(frame.getAuth().getToken());
                     connectionPrincipal = principal;
                     return CompletableFuture.completedFuture(Frame.newBuilder().setAuthOk(AuthOk.newBuilder()
                         .setSubject(principal.subject())
@@ -77,7 +84,9 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
                             .setSessionId(heartbeat.getSessionId())
                             .setTtlSeconds(ttl)).build());
                 default:
-                    throw ChatException.badRequest("unexpected frame: " + frame.getBodyCase());
+                    throw ChatException.badRequest(frame.getBodyCase() == Frame.BodyCase.BODY_NOT_SET ?
+                        "empty frame: expected Auth, ChatRequest or Heartbeat" :
+                        "a client may not send " + frameName(frame) + " (expected: Auth, ChatRequest or Heartbeat)");
             }
         }
         catch (final RuntimeException ex)
@@ -86,35 +95,47 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
         }
     }
 
-    private Principal authenticate(final String token)
+    private static String frameName(final Frame frame)
     {
-        final long startNs = System.nanoTime();
-        try
+        final String name = frame.getBodyCase().name().toLowerCase(java.util.Locale.ROOT);
+        final StringBuilder camel = new StringBuilder(name.length());
+        boolean upper = true;
+        for (int i = 0; i < name.length(); i++)
         {
-            return authenticator.authenticate(token);
+            final char c = name.charAt(i);
+            if (c == '_')
+            {
+                upper = true;
+                continue;
+            }
+            camel.append(upper ? Character.toUpperCase(c) : c);
+            upper = false;
         }
-        finally
-        {
-            chat.metrics().record(Stage.AUTH, (System.nanoTime() - startNs) / 1000);
-        }
+        return camel.toString();
     }
 
     private Principal principal(final String token)
     {
         if (!token.isEmpty())
         {
-            return authenticate(token);
+            return guard.authenticate(token);
         }
         if (connectionPrincipal == null)
         {
             throw ChatException.unauthorized("not authenticated: send an Auth frame or a token with the request");
         }
-        if (connectionPrincipal.expiresAtEpochMs() <= System.currentTimeMillis())
+        try
         {
-            connectionPrincipal = null;
-            throw ChatException.unauthorized("token expired");
+            return guard.admit(connectionPrincipal);
         }
-        return connectionPrincipal;
+        catch (final ChatException ex)
+        {
+            if (ex.status() == 401)
+            {
+                connectionPrincipal = null;
+            }
+            throw ex;
+        }
     }
 
     @Override
@@ -132,7 +153,8 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
         }
         chat.metrics().recordError();
         final ChatException ex = ChatException.of(error);
-        ctx.write(errorFrame(requestId(frame), ex.code(), ex.getMessage(), ex.status()), ctx.voidPromise());
+        ctx.write(errorFrame(requestId(frame), ex.code(), ex.getMessage(), ex.status(), ex.retryAfterSeconds()),
+            ctx.voidPromise());
         return true;
     }
 
@@ -158,8 +180,23 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
      */
     public static Frame errorFrame(final long requestId, final String code, final String message, final int status)
     {
+        return errorFrame(requestId, code, message, status, 0);
+    }
+
+    /**
+     * @param requestId         the request id to echo, 0 when none.
+     * @param code              the error code.
+     * @param message           the message.
+     * @param status            the equivalent HTTP status.
+     * @param retryAfterSeconds when the client may retry, 0 when not said.
+     * @return an {@code Error} frame.
+     */
+    public static Frame errorFrame(final long requestId, final String code, final String message, final int status,
+        final long retryAfterSeconds)
+    {
         return Frame.newBuilder().setError(Error.newBuilder()
-            .setRequestId(requestId).setCode(code).setMessage(message).setStatus(status)).build();
+            .setRequestId(requestId).setCode(code).setMessage(message).setStatus(status)
+            .setRetryAfterSeconds((int)Math.min(Integer.MAX_VALUE, retryAfterSeconds))).build();
     }
 
     @Override
@@ -172,7 +209,8 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
         }
         else if (cause instanceof DecoderException)
         {
-            error = errorFrame(0, "bad_frame", cause.getMessage(), 400);
+            // the parser's message names protobuf internals; the client needs only to know it was not a frame
+            error = errorFrame(0, "bad_frame", "not a valid ivbot.v1.Frame", 400);
         }
         else
         {

@@ -9,7 +9,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.util.AsciiString;
 import ivbot.codec.ChatJsonCodec;
@@ -20,12 +20,15 @@ import ivbot.server.ChatException;
 import ivbot.server.ChatService;
 import ivbot.server.LingeringClose;
 import ivbot.server.SerialRequestHandler;
-import ivbot.server.auth.JwtAuthenticator;
+import ivbot.server.RequestGuard;
 import ivbot.server.auth.Principal;
 import ivbot.server.metrics.PrometheusExporter;
-import ivbot.server.metrics.Stage;
 
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.util.Set;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -50,25 +53,31 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
     private static final String SESSIONS_PREFIX = "/v1/sessions/";
     private static final String HEARTBEAT_SUFFIX = "/heartbeat";
     private static final String BEARER = "bearer ";
+    private static final Logger LOG = LoggerFactory.getLogger(HttpChatHandler.class);
+
+    private static final Set<HttpMethod> KNOWN_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST,
+        HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH);
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
 
     private final ChatService chat;
-    private final JwtAuthenticator authenticator;
+    private final RequestGuard guard;
     private final StaticContent staticContent;
     private final OpsStats opsStats;
+    private InetAddress client;
 
     /**
      * @param chat          the chat service.
-     * @param authenticator the token verifier.
+     * @param guard         the request front: client address, tokens and rate limits.
      * @param maxPending    the most pipelined requests queued before reading pauses.
      * @param staticContent the browser pages.
      * @param opsStats      the operator figures; records every chat reply.
      */
-    public HttpChatHandler(final ChatService chat, final JwtAuthenticator authenticator, final int maxPending,
+    public HttpChatHandler(final ChatService chat, final RequestGuard guard, final int maxPending,
         final StaticContent staticContent, final OpsStats opsStats)
     {
         super(FullHttpRequest.class, maxPending);
         this.chat = chat;
-        this.authenticator = authenticator;
+        this.guard = guard;
         this.staticContent = staticContent;
         this.opsStats = opsStats;
     }
@@ -95,11 +104,18 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             {
                 throw new ChatException(413, "payload_too_large", cause.getMessage());
             }
+            if (cause instanceof JsonHttpObjectAggregator.ExpectationFailedException)
+            {
+                throw new ChatException(417, "expectation_failed", cause.getMessage());
+            }
             throw cause instanceof TooLongFrameException ?
                 new ChatException(431, "headers_too_large", "request line or headers too large") :
                 ChatException.badRequest("malformed HTTP request");
         }
-        final String path = new QueryStringDecoder(request.uri()).path();
+        checkFraming(request);
+        client = guard.clientAddress(ctx.channel().remoteAddress(), request.headers().get(X_FORWARDED_FOR));
+        guard.admitAddress(client);
+        final String path = rawPath(request.uri());
         final HttpMethod method = request.method();
         if (staticContent.contains(path))
         {
@@ -116,19 +132,87 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
                 return CompletableFuture.completedFuture(new Status(200, "status", "ok"));
             case "/readyz":
                 requireMethod(method, HttpMethod.GET);
-                final boolean ready = chat.store().isReady();
-                return CompletableFuture.completedFuture(new Status(ready ? 200 : 503,
-                    "status", ready ? "ready" : "degraded", "session_store", chat.store().describe()));
+                return CompletableFuture.completedFuture(readiness(request));
             case "/metrics":
                 requireMethod(method, HttpMethod.GET);
                 return CompletableFuture.completedFuture(new Metrics(PrometheusExporter.scrape(chat)));
             case "/v1/ops/stats":
                 requireMethod(method, HttpMethod.GET);
-                authenticate(request);
+                if (!authenticate(request).hasRole(Principal.OPS))
+                {
+                    throw ChatException.forbidden("the operator figures need a token with the '" + Principal.OPS + "' role");
+                }
                 return CompletableFuture.completedFuture(opsStats);
             default:
                 return sessions(request, path, method);
         }
+    }
+
+    /**
+     * What the codec lets through but a server facing the internet should not: versions other than 1.0 and
+     * 1.1, methods that are not HTTP's (methods are case-sensitive: {@code get} is not {@code GET}), an
+     * HTTP/1.1 request without exactly one {@code Host}, and two {@code Authorization} headers.
+     */
+    private static void checkFraming(final FullHttpRequest request)
+    {
+        final HttpVersion version = request.protocolVersion();
+        if (!HttpVersion.HTTP_1_1.equals(version) && !HttpVersion.HTTP_1_0.equals(version))
+        {
+            throw new ChatException(505, "http_version_not_supported", "HTTP version not supported (expected: HTTP/1.1 or HTTP/1.0)");
+        }
+        if (!KNOWN_METHODS.contains(request.method()))
+        {
+            throw new ChatException(501, "not_implemented", "unknown method");
+        }
+        final int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1 || hosts == 0 && HttpVersion.HTTP_1_1.equals(version))
+        {
+            throw ChatException.badRequest("an HTTP/1.1 request needs exactly one Host header");
+        }
+        if (request.headers().getAll(HttpHeaderNames.AUTHORIZATION).size() > 1)
+        {
+            throw ChatException.badRequest("more than one Authorization header");
+        }
+    }
+
+    /**
+     * Routing matches the path exactly as sent: a percent-encoded path could mean one thing to a proxy's
+     * rules and another here, so one is refused rather than decoded.
+     */
+    private static String rawPath(final String uri)
+    {
+        final int query = uri.indexOf('?');
+        final String path = query < 0 ? uri : uri.substring(0, query);
+        if (path.isEmpty() || path.charAt(0) != '/')
+        {
+            throw ChatException.badRequest("request target must be an absolute path");
+        }
+        if (path.indexOf('%') >= 0)
+        {
+            throw ChatException.badRequest("percent-encoded paths are not accepted");
+        }
+        return path;
+    }
+
+    private Status readiness(final FullHttpRequest request)
+    {
+        final boolean ready = chat.store().isReady();
+        final String status = ready ? "ready" : "degraded";
+        boolean details = false;
+        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION))
+        {
+            try
+            {
+                authenticate(request);
+                details = true;
+            }
+            catch (final ChatException notAuthenticated)
+            {
+                // readiness is still answered, without the details
+            }
+        }
+        return details ? new Status(ready ? 200 : 503, "status", status, "session_store", chat.store().describe()) :
+            new Status(ready ? 200 : 503, "status", status);
     }
 
     private CompletableFuture<?> sessions(final FullHttpRequest request, final String path, final HttpMethod method)
@@ -186,15 +270,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             throw ChatException.unauthorized("malformed authorization header (expected: Bearer <token>)");
         }
-        final long startNs = System.nanoTime();
-        try
-        {
-            return authenticator.authenticate(header.substring(BEARER.length()).strip());
-        }
-        finally
-        {
-            chat.metrics().record(Stage.AUTH, (System.nanoTime() - startNs) / 1000);
-        }
+        return guard.authenticate(header.substring(BEARER.length()).strip());
     }
 
     private static void requireMethod(final HttpMethod actual, final HttpMethod allowed)
@@ -215,7 +291,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         final FullHttpResponse response;
         if (error != null)
         {
-            response = errorResponse(ctx, error, keepAlive);
+            response = errorResponse(ctx, request, error, keepAlive);
             chat.metrics().recordError();
         }
         else if (result instanceof ChatReply)
@@ -236,10 +312,8 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         }
         else if (result instanceof StaticPage)
         {
-            final java.net.SocketAddress remote = ctx.channel().remoteAddress();
-            final boolean loopback = remote instanceof java.net.InetSocketAddress &&
-                ((java.net.InetSocketAddress)remote).getAddress() != null &&
-                ((java.net.InetSocketAddress)remote).getAddress().isLoopbackAddress();
+            // the dev token only for a client on this machine, as seen through a trusted proxy
+            final boolean loopback = client != null && client.isLoopbackAddress();
             response = staticContent.lookup(((StaticPage)result).path, ctx.alloc(), keepAlive, loopback);
         }
         else if (result instanceof OpsStats)
@@ -264,8 +338,14 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         return false;
     }
 
+    private static String rawPathOrUri(final String uri)
+    {
+        final int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
+    }
+
     private static FullHttpResponse errorResponse(
-        final ChannelHandlerContext ctx, final Throwable error, final boolean keepAlive)
+        final ChannelHandlerContext ctx, final FullHttpRequest request, final Throwable error, final boolean keepAlive)
     {
         Throwable cause = error;
         while (cause.getCause() != null && !(cause instanceof MethodNotAllowed) && !(cause instanceof ChatException))
@@ -281,15 +361,21 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             return response;
         }
         final ChatException ex = ChatException.of(error);
+        if (ex.status() == 500)
+        {
+            LOG.error("request failed: {} {}", request.method(), rawPathOrUri(request.uri()), error);
+        }
+        // a version or method this server does not speak: the rest of the stream is not trusted
+        final boolean keep = keepAlive && ex.status() != 505 && ex.status() != 501 && ex.status() != 417;
         final FullHttpResponse response = HttpResponses.error(
-            HttpResponseStatus.valueOf(ex.status()), ex.code(), ex.getMessage(), ctx.alloc(), keepAlive);
+            HttpResponseStatus.valueOf(ex.status()), ex.code(), ex.getMessage(), ctx.alloc(), keep);
         if (ex.status() == 401)
         {
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         }
-        else if (ex.status() == 503)
+        if (ex.retryAfterSeconds() > 0)
         {
-            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(ex.retryAfterSeconds()));
         }
         return response;
     }
@@ -298,7 +384,14 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
         // a decoder failure past the point where a response can be framed: the stream is not trusted
-        LoggerFactory.getLogger(HttpChatHandler.class).debug("closing HTTP connection after {}", cause.toString());
+        if (cause instanceof java.io.IOException || cause instanceof io.netty.handler.codec.DecoderException)
+        {
+            LOG.debug("closing HTTP connection after {}", cause.toString());
+        }
+        else
+        {
+            LOG.error("closing HTTP connection after an unexpected error", cause);
+        }
         ctx.close();
     }
 

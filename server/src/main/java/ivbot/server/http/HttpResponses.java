@@ -20,6 +20,9 @@ import ivbot.codec.ChatJsonCodec;
 public final class HttpResponses
 {
     private static final AsciiString APPLICATION_JSON_UTF8 = AsciiString.cached("application/json; charset=utf-8");
+    private static final AsciiString NO_STORE = AsciiString.cached("no-store");
+    private static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
+    private static final AsciiString X_CONTENT_TYPE_OPTIONS = AsciiString.cached("x-content-type-options");
     // every header of these responses is a constant or a number set by this server: nothing to validate
     private static final DefaultHttpHeadersFactory TRUSTED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
         .withValidation(false);
@@ -36,7 +39,12 @@ public final class HttpResponses
      */
     public static FullHttpResponse json(final HttpResponseStatus status, final ByteBuf content, final boolean keepAlive)
     {
-        return full(status, APPLICATION_JSON_UTF8, content, keepAlive);
+        final FullHttpResponse response = full(status, APPLICATION_JSON_UTF8, content, keepAlive);
+        // answers are per user and per turn: no cache may keep them, no browser may read them as anything else
+        response.headers()
+            .set(HttpHeaderNames.CACHE_CONTROL, NO_STORE)
+            .set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        return response;
     }
 
     /**

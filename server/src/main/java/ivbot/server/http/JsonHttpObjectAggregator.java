@@ -8,12 +8,12 @@ import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpExpectationFailedEvent;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 
 /**
@@ -28,12 +28,17 @@ import io.netty.handler.codec.http.TooLongHttpContentException;
  * still sending makes the kernel answer with a reset that can destroy the 413 before the peer reads it,
  * which is why draining is preferred.
  * <p>
- * {@code Expect: 100-continue} with a declared length over the limit is answered the same way (and no
- * 100 is sent), so that it too carries the JSON error body. Not sharable.
+ * {@code Expect}, per RFC 9110: a client that asked for {@code 100-continue} may send its body anyway,
+ * without waiting. So when a request with {@code Expect: 100-continue} declares a body over the limit, no
+ * 100 is sent, the 413 goes out with {@code Connection: close}, and whatever body follows is discarded as
+ * body, never parsed as a request (Netty's own handling resets the request decoder at that point, which
+ * lets a body smuggle a second request past a proxy). An unsupported expectation is answered 417 the same
+ * way, its body discarded. Not sharable.
  */
 public final class JsonHttpObjectAggregator extends HttpObjectAggregator
 {
     private final long maxDiscardBytes;
+    private boolean closeAfterOversized;
 
     /**
      * @param maxContentLength the largest body accepted, in bytes.
@@ -52,15 +57,42 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator
     @Override
     protected Object newContinueResponse(final HttpMessage start, final int maxContentLength, final ChannelPipeline pipeline)
     {
+        if (isUnsupportedExpectation(start))
+        {
+            // answered 417 in order by the next handler; the body (if any) is read and dropped as body
+            start.setDecoderResult(DecoderResult.failure(new ExpectationFailedException()));
+            start.headers().remove(HttpHeaderNames.EXPECT);
+            return null;
+        }
         if (HttpUtil.is100ContinueExpected(start) && isContentLengthInvalid(start, maxContentLength))
         {
-            // no interim response: handleOversizedMessage answers with the final one, in order; the event
-            // resets the request decoder, since a client told 413 before "100 Continue" sends no body
-            pipeline.fireUserEventTriggered(HttpExpectationFailedEvent.INSTANCE);
+            // no interim response and no decoder reset: handleOversizedMessage answers 413 in order and
+            // closes, and a body the client sends anyway stays body
+            closeAfterOversized = true;
             start.headers().remove(HttpHeaderNames.EXPECT);
             return null;
         }
         return super.newContinueResponse(start, maxContentLength, pipeline);
+    }
+
+    private static boolean isUnsupportedExpectation(final HttpMessage message)
+    {
+        final String expect = message.headers().get(HttpHeaderNames.EXPECT);
+        return expect != null && message.protocolVersion().compareTo(HttpVersion.HTTP_1_1) >= 0 &&
+            !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect);
+    }
+
+    /**
+     * The decoder result of a request whose {@code Expect} this server does not support: answered 417.
+     */
+    public static final class ExpectationFailedException extends Exception
+    {
+        private static final long serialVersionUID = 1L;
+
+        ExpectationFailedException()
+        {
+            super("unsupported expectation (only 100-continue is)", null, false, false);
+        }
     }
 
     @Override
@@ -76,11 +108,15 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator
             request.protocolVersion(), request.method(), request.uri(), Unpooled.EMPTY_BUFFER);
         tooLarge.headers().set(request.headers());
         tooLarge.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        tooLarge.setDecoderResult(DecoderResult.failure(new TooLongHttpContentException(
-            "request body exceeds " + maxContentLength() + " bytes")));
+        // an unsupported expectation with a body over the limit too: 417 it is, and the connection closes
+        final boolean expectationFailed = request.decoderResult().isFailure();
+        tooLarge.setDecoderResult(expectationFailed ? request.decoderResult() :
+            DecoderResult.failure(new TooLongHttpContentException("request body exceeds " + maxContentLength() + " bytes")));
+        closeAfterOversized |= expectationFailed;
         final long declared = HttpUtil.getContentLength(request, -1L);
-        final boolean drainable = !(oversized instanceof FullHttpMessage) && declared >= 0 &&
+        final boolean drainable = !closeAfterOversized && !(oversized instanceof FullHttpMessage) && declared >= 0 &&
             declared <= maxDiscardBytes && ctx.channel().config().isAutoRead();
+        closeAfterOversized = false;
         if (!drainable)
         {
             tooLarge.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

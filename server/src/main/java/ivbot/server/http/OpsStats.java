@@ -1,5 +1,6 @@
 package ivbot.server.http;
 
+import ivbot.inference.batch.FallbackReason;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -19,7 +20,7 @@ import java.util.function.LongSupplier;
  * The body of {@code GET /v1/ops/stats}, polled by the operator page every 2 s:
  * <pre>
  * {"uptime_s": n, "requests_total": n, "qps": x, "latency_ms": {"p50": x, "p99": x},
- *  "fallbacks": {"deadline": n, "queue_full": n, "model_error": n, "no_model": n}, "fallback_share": x,
+ *  "fallbacks": {"deadline": n, "queue_full": n, "model_error": n, "no_model": n, "user_share": n}, "fallback_share": x,
  *  "cache_hit_rate": x, "batch_size": {"p50": x, "max": n, "counts": [[1, n], [2, n], ...]},
  *  "model": {"version": s|null, "device": s|null},
  *  "session_store": {"kind": "memory"|"redis ...", "ready": bool}}
@@ -60,17 +61,11 @@ public final class OpsStats
         /** @return the 99th-percentile chat latency over the latest interval, ms (0 without requests). */
         double latencyP99Ms();
 
-        /** @return model answers replaced by the rules because the deadline passed. */
-        long fallbacksDeadline();
-
-        /** @return model answers replaced by the rules because the inference queue was full. */
-        long fallbacksQueueFull();
-
-        /** @return model answers replaced by the rules because the model failed. */
-        long fallbacksModelError();
-
-        /** @return answers from the rules because no model is loaded. */
-        long fallbacksNoModel();
+        /**
+         * @param reason why the rules answered instead of the model.
+         * @return turns the rules answered for that reason.
+         */
+        long fallbacks(FallbackReason reason);
 
         /** @return the share of turns answered by a fallback, 0..1. */
         double fallbackShare();
@@ -171,10 +166,10 @@ public final class OpsStats
             gen.writeNumberField("p99", round3(s.latencyP99Ms()));
             gen.writeEndObject();
             gen.writeObjectFieldStart("fallbacks");
-            gen.writeNumberField("deadline", s.fallbacksDeadline());
-            gen.writeNumberField("queue_full", s.fallbacksQueueFull());
-            gen.writeNumberField("model_error", s.fallbacksModelError());
-            gen.writeNumberField("no_model", s.fallbacksNoModel());
+            for (final FallbackReason reason : FallbackReason.values())
+            {
+                gen.writeNumberField(reason.id(), s.fallbacks(reason));
+            }
             gen.writeEndObject();
             gen.writeNumberField("fallback_share", round3(s.fallbackShare()));
             gen.writeNumberField("cache_hit_rate", round3(s.cacheHitRate()));
@@ -327,25 +322,7 @@ public final class OpsStats
         }
 
         @Override
-        public long fallbacksDeadline()
-        {
-            return 0;
-        }
-
-        @Override
-        public long fallbacksQueueFull()
-        {
-            return 0;
-        }
-
-        @Override
-        public long fallbacksModelError()
-        {
-            return 0;
-        }
-
-        @Override
-        public long fallbacksNoModel()
+        public long fallbacks(final FallbackReason reason)
         {
             return 0;
         }

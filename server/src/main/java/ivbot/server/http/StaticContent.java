@@ -23,8 +23,9 @@ import java.util.Map;
  *   GET /static/{name}     app.css, chat.js, ops.js, favicon.svg
  * </pre>
  * Every response carries {@code Cache-Control: no-cache} (the browser revalidates, so a new server
- * version is picked up at once) and a Content-Security-Policy of {@code default-src 'self'}: the pages
- * have no inline script or style and load nothing from other origins.
+ * version is picked up at once; the chat page, which may carry a dev token, {@code no-store}) and a
+ * Content-Security-Policy of {@code default-src 'self'; base-uri 'none'; form-action 'self';
+ * frame-ancestors 'none'}: the pages have no inline script or style and load nothing from other origins.
  * <p>
  * In dev mode the page {@code index.html} has its placeholder {@value #DEV_TOKEN_PLACEHOLDER} replaced
  * by the dev token, which the chat page puts in its token field; in production the placeholder becomes
@@ -43,7 +44,9 @@ public final class StaticContent
     private static final AsciiString JS = AsciiString.cached("text/javascript; charset=utf-8");
     private static final AsciiString SVG = AsciiString.cached("image/svg+xml; charset=utf-8");
     private static final AsciiString NO_CACHE = AsciiString.cached("no-cache");
-    private static final AsciiString CSP = AsciiString.cached("default-src 'self'");
+    private static final AsciiString NO_STORE = AsciiString.cached("no-store");
+    private static final AsciiString CSP = AsciiString.cached(
+        "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     private static final AsciiString NOSNIFF = AsciiString.cached("nosniff");
     private static final AsciiString DENY = AsciiString.cached("DENY");
     private static final AsciiString NO_REFERRER = AsciiString.cached("no-referrer");
@@ -120,7 +123,8 @@ public final class StaticContent
         final ByteBuf body = alloc.buffer(entry.body.length).writeBytes(entry.body);
         final FullHttpResponse response = HttpResponses.full(HttpResponseStatus.OK, entry.contentType, body, keepAlive);
         response.headers()
-            .set(HttpHeaderNames.CACHE_CONTROL, NO_CACHE)
+            // the chat page may carry a dev token: never kept by a browser or a proxy cache
+            .set(HttpHeaderNames.CACHE_CONTROL, "/".equals(path) ? NO_STORE : NO_CACHE)
             .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, CSP)
             .set(X_CONTENT_TYPE_OPTIONS, NOSNIFF)
             .set(HttpHeaderNames.X_FRAME_OPTIONS, DENY)

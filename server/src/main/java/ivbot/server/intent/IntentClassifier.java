@@ -13,6 +13,7 @@ import ivbot.inference.rules.RuleClassifier;
 import ivbot.inference.rules.RuleMatch;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,8 @@ public final class IntentClassifier
     private final LongAdder cacheHits = new LongAdder();
     private final LongAdder cacheLookups = new LongAdder();
     private final LongAdder[] fallbacks = new LongAdder[FallbackReason.values().length];
+    private final int maxQueuedPerUser;
+    private final ConcurrentHashMap<String, Integer> queuedPerUser = new ConcurrentHashMap<>();
 
     /**
      * @param rules       the rule engine.
@@ -78,10 +81,33 @@ public final class IntentClassifier
     public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
         final long deadlineMs, final float strongTopic, final boolean rulesFirst)
     {
+        this(rules, agent, cacheSize, deadlineMs, strongTopic, rulesFirst, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param rules            the rule engine.
+     * @param agent            the inference agent, or {@code null} to run on rules alone.
+     * @param cacheSize        the most cached answers; 0 disables the cache.
+     * @param deadlineMs       how long after its arrival a request may wait for the model.
+     * @param strongTopic      the model confidence above which a turn counts as naming its topic even when
+     *                         the rules see none in it.
+     * @param rulesFirst       whether confident rules answer before the model.
+     * @param maxQueuedPerUser the most model requests one user may have waiting at once: past it, that
+     *                         user's turns fall back to the rules ({@code user_share}) while everyone else's
+     *                         still reach the model; {@code Integer.MAX_VALUE} for no limit.
+     */
+    public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
+        final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser)
+    {
         if (deadlineMs <= 0)
         {
             throw new IllegalArgumentException("deadlineMs=" + deadlineMs + " (expected: > 0)");
         }
+        if (maxQueuedPerUser <= 0)
+        {
+            throw new IllegalArgumentException("maxQueuedPerUser=" + maxQueuedPerUser + " (expected: > 0)");
+        }
+        this.maxQueuedPerUser = maxQueuedPerUser;
         this.rules = rules;
         this.agent = agent;
         this.cache = cacheSize > 0 ? Caffeine.newBuilder().maximumSize(cacheSize).build() : null;
@@ -142,6 +168,19 @@ public final class IntentClassifier
      */
     public CompletableFuture<Classification> classify(final String query, final ScheduledExecutorService loop, final long startNs)
     {
+        return classify(query, "", loop, startNs);
+    }
+
+    /**
+     * @param query   the raw query.
+     * @param user    the caller's subject, for its fair share of the inference queue.
+     * @param loop    the caller's event loop: results and the deadline timer run there.
+     * @param startNs {@link System#nanoTime()} when the request arrived; the deadline counts from it.
+     * @return the classification; never fails.
+     */
+    public CompletableFuture<Classification> classify(final String query, final String user,
+        final ScheduledExecutorService loop, final long startNs)
+    {
         final String normalized = TextNormalizer.normalize(query);
         final IntentModel model = agent == null ? null : agent.model();
         if (model == null)
@@ -165,18 +204,61 @@ public final class IntentClassifier
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
                 match.confidence(), match.audience(), SOURCE_RULES, null, null));
         }
-        final Pending pending = new Pending(match, normalized, model);
+        if (!acquire(user))
+        {
+            return CompletableFuture.completedFuture(fromRules(match, FallbackReason.USER_SHARE));
+        }
+        final Pending pending = new Pending(match, normalized, model, user);
         final long now = System.nanoTime();
         final InferenceRequest request = new InferenceRequest(normalized, now, startNs + deadlineNs, loop, pending);
         final FallbackReason refused = agent.offer(request);
         if (refused != null)
         {
+            release(user);
             return CompletableFuture.completedFuture(fromRules(match, refused));
         }
         pending.timer = loop.schedule(
             () -> request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)),
             Math.max(0, startNs + deadlineNs - now), TimeUnit.NANOSECONDS);
         return pending.future;
+    }
+
+    private boolean acquire(final String user)
+    {
+        if (maxQueuedPerUser == Integer.MAX_VALUE)
+        {
+            return true;
+        }
+        final boolean[] admitted = new boolean[1];
+        queuedPerUser.compute(user, (k, queued) ->
+        {
+            final int n = queued == null ? 0 : queued;
+            if (n >= maxQueuedPerUser)
+            {
+                return queued;
+            }
+            admitted[0] = true;
+            return n + 1;
+        });
+        return admitted[0];
+    }
+
+    private void release(final String user)
+    {
+        if (maxQueuedPerUser != Integer.MAX_VALUE)
+        {
+            queuedPerUser.computeIfPresent(user, (k, queued) -> queued <= 1 ? null : queued - 1);
+        }
+    }
+
+    /**
+     * @param user a subject.
+     * @return that user's model requests waiting now (0 when the per-user limit is off).
+     */
+    public int queued(final String user)
+    {
+        final Integer queued = queuedPerUser.get(user);
+        return queued == null ? 0 : queued;
     }
 
     private Classification fromRules(final RuleMatch match, final FallbackReason reason)
@@ -219,18 +301,21 @@ public final class IntentClassifier
         final RuleMatch match;
         final String normalized;
         final IntentModel model;
+        final String user;
         ScheduledFuture<?> timer;
 
-        Pending(final RuleMatch match, final String normalized, final IntentModel model)
+        Pending(final RuleMatch match, final String normalized, final IntentModel model, final String user)
         {
             this.match = match;
             this.normalized = normalized;
             this.model = model;
+            this.user = user;
         }
 
         @Override
         public void accept(final InferenceResult result)
         {
+            release(user);
             if (timer != null)
             {
                 timer.cancel(false);

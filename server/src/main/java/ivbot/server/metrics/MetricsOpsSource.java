@@ -61,27 +61,9 @@ public final class MetricsOpsSource implements OpsStats.Source
     }
 
     @Override
-    public long fallbacksDeadline()
+    public long fallbacks(final FallbackReason reason)
     {
-        return registry.classifier().fallbacks(FallbackReason.DEADLINE);
-    }
-
-    @Override
-    public long fallbacksQueueFull()
-    {
-        return registry.classifier().fallbacks(FallbackReason.QUEUE_FULL);
-    }
-
-    @Override
-    public long fallbacksModelError()
-    {
-        return registry.classifier().fallbacks(FallbackReason.MODEL_ERROR);
-    }
-
-    @Override
-    public long fallbacksNoModel()
-    {
-        return registry.classifier().fallbacks(FallbackReason.NO_MODEL);
+        return registry.classifier().fallbacks(reason);
     }
 
     @Override

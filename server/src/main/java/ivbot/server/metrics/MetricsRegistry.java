@@ -394,6 +394,12 @@ public final class MetricsRegistry implements AutoCloseable
         }
 
         @Override
+        public long getFallbacksUserShare()
+        {
+            return classifier.fallbacks(FallbackReason.USER_SHARE);
+        }
+
+        @Override
         public double getFallbackShare()
         {
             return fallbackShare();

@@ -22,6 +22,9 @@ public interface ServerMXBean
 
     long getFallbacksNoModel();
 
+    /** @return turns answered by the rules because their user already had its share of the queue waiting. */
+    long getFallbacksUserShare();
+
     /** @return the share of replies that fell back to the rules, since start. */
     double getFallbackShare();
 

@@ -3,15 +3,26 @@ package ivbot.server.session;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The embedded default: sessions in a bounded Caffeine cache whose entries expire {@code ttlSeconds}
- * after their last write. When full, the least recently used sessions are evicted first. Every method
- * completes its future before returning. Thread-safe.
+ * after their last write. When full, the least recently used sessions are evicted first. Each user holds
+ * at most {@code maxSessionsPerUser} sessions: making one more evicts that user's oldest, never another
+ * user's. An evicted session leaves a marker for the rest of its time-to-live, so its next turn is
+ * answered with {@code context_lost} instead of silently starting over ({@link Session#evicted}).
+ * <p>
+ * A save is atomic per session: it creates the session, or updates it when the caller owns it, or fails
+ * with {@link SessionConflictException} when another user does (two users racing on one new client-chosen
+ * id: exactly one wins). Every method completes its future before returning. Thread-safe.
  */
 public final class InMemorySessionStore implements SessionStore
 {
@@ -20,7 +31,11 @@ public final class InMemorySessionStore implements SessionStore
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final Cache<String, Session> sessions;
+    private final Cache<String, String> evicted;
+    private final Cache<String, ArrayDeque<String>> byUser;
     private final int ttlSeconds;
+    private final int maxSessionsPerUser;
+    private final LongAdder evictions = new LongAdder();
 
     /**
      * @param maxSessions the most sessions kept.
@@ -29,6 +44,22 @@ public final class InMemorySessionStore implements SessionStore
      */
     public InMemorySessionStore(final long maxSessions, final int ttlSeconds, final Ticker ticker)
     {
+        this(maxSessions, ttlSeconds, Integer.MAX_VALUE, ticker);
+    }
+
+    /**
+     * @param maxSessions        the most sessions kept.
+     * @param ttlSeconds         the time-to-live renewed by each write.
+     * @param maxSessionsPerUser the most sessions one user holds; a new one evicts that user's oldest.
+     * @param ticker             the time source (nanoseconds), {@link Ticker#systemTicker()} outside tests.
+     */
+    public InMemorySessionStore(final long maxSessions, final int ttlSeconds, final int maxSessionsPerUser,
+        final Ticker ticker)
+    {
+        if (maxSessionsPerUser <= 0)
+        {
+            throw new IllegalArgumentException("maxSessionsPerUser=" + maxSessionsPerUser + " (expected: > 0)");
+        }
         if (maxSessions <= 0)
         {
             throw new IllegalArgumentException("maxSessions=" + maxSessions + " (expected: > 0)");
@@ -38,10 +69,29 @@ public final class InMemorySessionStore implements SessionStore
             throw new IllegalArgumentException("ttlSeconds=" + ttlSeconds + " (expected: > 0)");
         }
         this.ttlSeconds = ttlSeconds;
+        this.maxSessionsPerUser = maxSessionsPerUser;
         final long ttlNs = TimeUnit.SECONDS.toNanos(ttlSeconds);
+        // markers are small; a quarter of the sessions' bound keeps the last evictions' owners
+        this.evicted = Caffeine.newBuilder()
+            .maximumSize(Math.max(1, maxSessions / 4))
+            .expireAfterWrite(ttlSeconds, TimeUnit.SECONDS)
+            .ticker(ticker)
+            .build();
+        this.byUser = Caffeine.newBuilder()
+            .maximumSize(maxSessions)
+            .expireAfterAccess(ttlSeconds, TimeUnit.SECONDS)
+            .ticker(ticker)
+            .build();
         this.sessions = Caffeine.newBuilder()
             .maximumSize(maxSessions)
             .ticker(ticker)
+            .evictionListener((String id, Session session, RemovalCause cause) ->
+            {
+                if (cause == RemovalCause.SIZE && session != null)
+                {
+                    markEvicted(session);
+                }
+            })
             .expireAfter(new Expiry<String, Session>()
             {
                 @Override
@@ -70,14 +120,91 @@ public final class InMemorySessionStore implements SessionStore
     @Override
     public CompletableFuture<Session> load(final String id)
     {
-        return CompletableFuture.completedFuture(sessions.getIfPresent(id));
+        final Session session = sessions.getIfPresent(id);
+        if (session != null)
+        {
+            return CompletableFuture.completedFuture(session);
+        }
+        final String owner = evicted.getIfPresent(id);
+        return CompletableFuture.completedFuture(owner == null ? null : Session.evicted(id, owner));
     }
 
     @Override
     public CompletableFuture<Void> save(final Session session)
     {
-        sessions.put(session.id(), session);
+        final boolean[] created = new boolean[1];
+        final Session stored = sessions.asMap().compute(session.id(), (id, current) ->
+        {
+            if (current == null)
+            {
+                final String owner = evicted.getIfPresent(id);
+                if (owner != null && !owner.equals(session.user()))
+                {
+                    return null;
+                }
+                created[0] = true;
+                return session;
+            }
+            if (!current.user().equals(session.user()))
+            {
+                return current;
+            }
+            // a late write never moves a session back; its time-to-live is still renewed
+            return current.turns() > session.turns() ?
+                new Session(id, current.user(), current.intent(), current.audience(), current.turns(), current.updatedAtMs()) :
+                session;
+        });
+        if (stored == null || !stored.user().equals(session.user()))
+        {
+            return CompletableFuture.failedFuture(new SessionConflictException(session.id()));
+        }
+        if (created[0])
+        {
+            evicted.invalidate(session.id());
+            index(session);
+        }
         return DONE;
+    }
+
+    private void index(final Session session)
+    {
+        if (maxSessionsPerUser == Integer.MAX_VALUE)
+        {
+            return;
+        }
+        final ArrayDeque<String> ids = byUser.get(session.user(), user -> new ArrayDeque<>());
+        final List<String> over = new ArrayList<>(1);
+        synchronized (ids)
+        {
+            ids.remove(session.id());
+            ids.addLast(session.id());
+            while (ids.size() > maxSessionsPerUser)
+            {
+                over.add(ids.pollFirst());
+            }
+        }
+        for (final String id : over)
+        {
+            final Session old = sessions.asMap().remove(id);
+            if (old != null)
+            {
+                markEvicted(old);
+            }
+        }
+    }
+
+    private void markEvicted(final Session session)
+    {
+        evictions.increment();
+        evicted.put(session.id(), session.user());
+    }
+
+    /**
+     * @return sessions evicted so far to make room (a user's cap, or the store's bound).
+     */
+    public long evictions()
+    {
+        return evictions.sum();
     }
 
     @Override
@@ -93,6 +220,7 @@ public final class InMemorySessionStore implements SessionStore
     @Override
     public CompletableFuture<Boolean> delete(final String id)
     {
+        evicted.invalidate(id);
         return sessions.asMap().remove(id) != null ? TRUE : FALSE;
     }
 
@@ -127,5 +255,7 @@ public final class InMemorySessionStore implements SessionStore
     public void close()
     {
         sessions.invalidateAll();
+        evicted.invalidateAll();
+        byUser.invalidateAll();
     }
 }

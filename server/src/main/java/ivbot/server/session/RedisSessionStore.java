@@ -15,6 +15,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -79,14 +80,18 @@ public final class RedisSessionStore implements SessionStore
     private static final String AUDIENCE = "audience";
     private static final String TURN = "turn";
     private static final String UPDATED = "updated";
+    private static final String EVICTED = "evicted";
+    private static final String USER_INDEX_PREFIX = "u:";
 
     /**
-     * KEYS[1] the session key; ARGV user, intent, audience, turn, updated, ttl. Returns 1 when written, 0 when
-     * the stored session has a later turn (only its TTL is renewed), -1 when it belongs to another user.
+     * KEYS[1] the session key; ARGV user, intent, audience, turn, updated, ttl. Returns 2 when it made the
+     * session (new, or in place of an eviction marker), 1 when it updated it, 0 when the stored session has
+     * a later turn (only its TTL is renewed), -1 when it belongs to another user (nothing is written).
      */
     static final String SAVE_SCRIPT = String.join("\n",
         "local owner = redis.call('HGET', KEYS[1], 'user')",
         "if owner and owner ~= ARGV[1] then return -1 end",
+        "local wasEvicted = redis.call('HEXISTS', KEYS[1], 'evicted') == 1",
         "local stored = tonumber(redis.call('HGET', KEYS[1], 'turn') or '0') or 0",
         "if stored > tonumber(ARGV[4]) then",
         "  redis.call('EXPIRE', KEYS[1], ARGV[6])",
@@ -94,9 +99,39 @@ public final class RedisSessionStore implements SessionStore
         "end",
         "redis.call('HSET', KEYS[1], 'user', ARGV[1], 'intent', ARGV[2], 'audience', ARGV[3], 'turn', ARGV[4], " +
             "'updated', ARGV[5])",
+        "redis.call('HDEL', KEYS[1], 'evicted')",
         "redis.call('EXPIRE', KEYS[1], ARGV[6])",
-        "return 1");
+        "if owner and not wasEvicted then return 1 end",
+        "return 2");
     private static final String SAVE_SHA = sha1Hex(SAVE_SCRIPT);
+
+    /**
+     * KEYS[1] a user's index {@code u:<sub>}, a sorted set of session ids by creation time; ARGV session id,
+     * creation epoch ms, the user's cap, ttl. Adds the session and returns the ids over the cap, oldest first,
+     * removed from the index.
+     */
+    static final String INDEX_SCRIPT = String.join("\n",
+        "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])",
+        "redis.call('EXPIRE', KEYS[1], ARGV[4])",
+        "local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])",
+        "if over <= 0 then return {} end",
+        "local ids = redis.call('ZRANGE', KEYS[1], 0, over - 1)",
+        "redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)",
+        "return ids");
+    private static final String INDEX_SHA = sha1Hex(INDEX_SCRIPT);
+
+    /**
+     * KEYS[1] a session key; ARGV ttl. Replaces the session by an eviction marker that keeps its owner for
+     * the rest of the TTL (so its next turn reads as {@link Session#evicted}); returns 1, or 0 when absent.
+     */
+    static final String EVICT_SCRIPT = String.join("\n",
+        "local owner = redis.call('HGET', KEYS[1], 'user')",
+        "if not owner then return 0 end",
+        "redis.call('DEL', KEYS[1])",
+        "redis.call('HSET', KEYS[1], 'user', owner, 'evicted', '1')",
+        "redis.call('EXPIRE', KEYS[1], ARGV[1])",
+        "return 1");
+    private static final String EVICT_SHA = sha1Hex(EVICT_SCRIPT);
 
     private enum State
     {
@@ -109,8 +144,10 @@ public final class RedisSessionStore implements SessionStore
     private final ConcurrentLinkedQueue<Read> waitingReads = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waitingReadCount = new AtomicInteger();
     private final LongAdder refusedWrites = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
     private final CountDownLatch firstConnectAttempt = new CountDownLatch(1);
     private final int ttlSeconds;
+    private final int maxSessionsPerUser;
     private final long windowNs;
     private final long readWaitNs;
     private final int readCapacity;
@@ -153,6 +190,7 @@ public final class RedisSessionStore implements SessionStore
     {
         config.conclude();
         this.ttlSeconds = config.ttlSeconds;
+        this.maxSessionsPerUser = config.maxSessionsPerUser;
         this.windowNs = TimeUnit.MILLISECONDS.toNanos(config.writeWindowMs);
         this.readWaitNs = TimeUnit.MILLISECONDS.toNanos(config.readWaitMs);
         this.readCapacity = config.writeQueueCapacity;
@@ -251,6 +289,10 @@ public final class RedisSessionStore implements SessionStore
         {
             return null;
         }
+        if (map.containsKey(EVICTED))
+        {
+            return Session.evicted(id, map.get(USER));
+        }
         return new Session(
             id,
             map.get(USER),
@@ -301,23 +343,87 @@ public final class RedisSessionStore implements SessionStore
             Integer.toString(session.turns()),
             Long.toString(session.updatedAtMs()),
             Integer.toString(ttlSeconds)};
-        return writes.submit(session.id(), "save", () -> saveAttempt(keys, args)).thenApply(written ->
+        return writes.submit(session.id(), "save", () -> saveAttempt(keys, args)).thenCompose(written ->
         {
-            if (written != null && written < 1)
+            if (written != null && written < 0)
             {
-                LOG.debug("session {} kept as stored: {}", session.id(), written == 0 ? "later turn" : "other owner");
+                throw new SessionConflictException(session.id());
             }
-            return null;
+            if (written != null && written == 0)
+            {
+                LOG.debug("session {} kept as stored: later turn", session.id());
+            }
+            return written != null && written == 2 ? index(session) : DONE;
         });
+    }
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    /**
+     * Counts a new session against its user's cap and evicts that user's oldest sessions over it. Best
+     * effort: a failure here is logged and does not fail the turn, whose own write has landed.
+     */
+    private CompletableFuture<Void> index(final Session session)
+    {
+        if (maxSessionsPerUser == Integer.MAX_VALUE)
+        {
+            return DONE;
+        }
+        final String[] keys = {USER_INDEX_PREFIX + session.user()};
+        final String[] args = {session.id(), Long.toString(session.updatedAtMs()), Integer.toString(maxSessionsPerUser),
+            Integer.toString(ttlSeconds)};
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        try
+        {
+            this.<List<Object>>script(INDEX_SCRIPT, INDEX_SHA, ScriptOutputType.MULTI, keys, args).whenComplete((over, error) ->
+            {
+                if (error != null || over == null || over.isEmpty())
+                {
+                    if (error != null)
+                    {
+                        LOG.debug("session index of a user not updated: {}", error.toString());
+                    }
+                    done.complete(null);
+                    return;
+                }
+                final CompletableFuture<?>[] evicting = new CompletableFuture<?>[over.size()];
+                for (int i = 0; i < evicting.length; i++)
+                {
+                    final String id = String.valueOf(over.get(i));
+                    evicting[i] = this.<Long>script(EVICT_SCRIPT, EVICT_SHA, ScriptOutputType.INTEGER,
+                        new String[] {SessionIds.key(id)}, new String[] {Integer.toString(ttlSeconds)})
+                        .thenAccept(evicted ->
+                        {
+                            if (evicted != null && evicted == 1)
+                            {
+                                evictions.increment();
+                            }
+                        });
+                }
+                CompletableFuture.allOf(evicting).whenComplete((ignored, e) -> done.complete(null));
+            });
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.debug("session index of a user not updated: {}", ex.toString());
+            done.complete(null);
+        }
+        return done;
+    }
+
+    private <T> CompletableFuture<T> script(final String script, final String sha, final ScriptOutputType type,
+        final String[] keys, final String[] args)
+    {
+        final RedisClusterAsyncCommands<String, String> commands = commands();
+        return commands.<T>evalsha(sha, type, keys, args).toCompletableFuture()
+            .exceptionallyCompose(error -> isNoScript(error) ?
+                commands.<T>eval(script, type, keys, args) :
+                CompletableFuture.failedFuture(error));
     }
 
     private CompletionStage<Long> saveAttempt(final String[] keys, final String[] args)
     {
-        final RedisClusterAsyncCommands<String, String> commands = commands();
-        return commands.<Long>evalsha(SAVE_SHA, ScriptOutputType.INTEGER, keys, args).toCompletableFuture()
-            .exceptionallyCompose(error -> isNoScript(error) ?
-                commands.<Long>eval(SAVE_SCRIPT, ScriptOutputType.INTEGER, keys, args) :
-                CompletableFuture.failedFuture(error));
+        return script(SAVE_SCRIPT, SAVE_SHA, ScriptOutputType.INTEGER, keys, args);
     }
 
     @Override
@@ -400,6 +506,12 @@ public final class RedisSessionStore implements SessionStore
     public long failedWrites()
     {
         return writes.failed() + refusedWrites.sum();
+    }
+
+    @Override
+    public long evictions()
+    {
+        return evictions.sum();
     }
 
     private State current()

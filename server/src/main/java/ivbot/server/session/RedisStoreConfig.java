@@ -31,6 +31,8 @@ public final class RedisStoreConfig
     public long readWaitMs = 5000;
     /** The most writes made but not yet acknowledged, in flight or waiting; one more fails at once. */
     public int writeQueueCapacity = 10_000;
+    /** The most sessions one user holds; a new one evicts that user's oldest ({@code Integer.MAX_VALUE}: no cap). */
+    public int maxSessionsPerUser = Integer.MAX_VALUE;
     /** How often the store pings Redis and retries or expires the writes and reads that wait, in milliseconds. */
     public long probeIntervalMs = 100;
     /**
@@ -72,6 +74,7 @@ public final class RedisStoreConfig
         check(writeWindowMs > 0, "writeWindowMs", writeWindowMs, "> 0");
         check(readWaitMs >= 0 && readWaitMs <= writeWindowMs, "readWaitMs", readWaitMs, ">= 0 and <= writeWindowMs");
         check(writeQueueCapacity > 0, "writeQueueCapacity", writeQueueCapacity, "> 0");
+        check(maxSessionsPerUser > 0, "maxSessionsPerUser", maxSessionsPerUser, "> 0");
         check(probeIntervalMs > 0 && probeIntervalMs < writeWindowMs, "probeIntervalMs", probeIntervalMs,
             "> 0 and < writeWindowMs");
         check(reconnectDelayMaxMs >= 10, "reconnectDelayMaxMs", reconnectDelayMaxMs, ">= 10");

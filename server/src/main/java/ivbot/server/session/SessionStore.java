@@ -21,15 +21,18 @@ public interface SessionStore extends AutoCloseable
 
     /**
      * @param id a well-formed session id.
-     * @return the session, or {@code null} when absent or expired.
+     * @return the session, or {@code null} when absent or expired, or the marker of
+     *         {@link Session#evicted} when the store removed it to make room.
      */
     CompletableFuture<Session> load(String id);
 
     /**
-     * Writes all of the session's fields and renews its TTL.
+     * Writes all of the session's fields and renews its TTL; creates the session when absent, counting it
+     * against its user's cap on sessions.
      *
      * @param session the new state.
-     * @return completes once the store has acknowledged the write.
+     * @return completes once the store has acknowledged the write; fails with
+     *         {@link SessionConflictException} when the session belongs to another user.
      */
     CompletableFuture<Void> save(Session session);
 
@@ -86,6 +89,15 @@ public interface SessionStore extends AutoCloseable
      *         by a full queue, or refused while the store was down. A counter, read from any thread.
      */
     default long failedWrites()
+    {
+        return 0;
+    }
+
+    /**
+     * @return the sessions removed so far to make room (a user's cap on sessions, or the store's bound)
+     *         before their time-to-live ran out. A counter, read from any thread.
+     */
+    default long evictions()
     {
         return 0;
     }

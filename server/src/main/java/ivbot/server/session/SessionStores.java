@@ -50,8 +50,24 @@ public final class SessionStores
      */
     public static SessionStore open(final String uri, final int ttlSeconds, final Duration commandTimeout)
     {
+        return open(uri, ttlSeconds, Integer.MAX_VALUE, commandTimeout);
+    }
+
+    /**
+     * Opens a store with the default queue settings and a cap on each user's sessions.
+     *
+     * @param uri                a URI in one of the {@link SessionStores forms above}.
+     * @param ttlSeconds         the session time-to-live set by each write.
+     * @param maxSessionsPerUser the most sessions one user holds; a new one evicts that user's oldest.
+     * @param commandTimeout     the timeout of one Redis command.
+     * @return the store; Redis may still be unreachable.
+     */
+    public static SessionStore open(final String uri, final int ttlSeconds, final int maxSessionsPerUser,
+        final Duration commandTimeout)
+    {
         final RedisStoreConfig config = RedisStoreConfig.of(uri);
         config.ttlSeconds = ttlSeconds;
+        config.maxSessionsPerUser = maxSessionsPerUser;
         config.commandTimeoutMs = commandTimeout.toMillis();
         return open(config);
     }

@@ -181,4 +181,78 @@ class JwtAuthenticatorTest
         assertEquals(43, first.length);
         assertEquals(new String(first, StandardCharsets.UTF_8), new String(JwtSecrets.loadOrCreateDevSecret(file), StandardCharsets.UTF_8));
     }
+
+    private String signed(final String payloadJson)
+    {
+        final String signingInput = b64("{\"alg\":\"HS256\"}") + "." + b64(payloadJson);
+        try
+        {
+            final javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(SECRET, "HmacSHA256"));
+            return signingInput + "." + Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
+        }
+        catch (final java.security.GeneralSecurityException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    @Test
+    void shouldRefuseATokenWithoutExp()
+    {
+        assertEquals("invalid token: no exp", messageOf(() -> hmac().authenticate(signed("{\"sub\":\"alice\"}"))));
+    }
+
+    @Test
+    void shouldRefuseATokenIssuedInTheFuture()
+    {
+        final long exp = now.get() / 1000 + 7200;
+        final long dayAhead = now.get() / 1000 + 86_400;
+        assertEquals("invalid token: issued in the future", messageOf(() -> hmac().authenticate(
+            signed("{\"sub\":\"alice\",\"iat\":" + dayAhead + ",\"exp\":" + exp + "}"))));
+        // within the clock allowance is fine
+        final Principal ok = hmac().authenticate(
+            signed("{\"sub\":\"alice\",\"iat\":" + (now.get() / 1000 + 20) + ",\"exp\":" + exp + "}"));
+        assertEquals("alice", ok.subject());
+    }
+
+    @Test
+    void shouldRefuseDatesThatAreNotNumbers()
+    {
+        final long exp = now.get() / 1000 + 7200;
+        assertEquals("invalid token: exp must be a number", messageOf(() -> hmac().authenticate(
+            signed("{\"sub\":\"alice\",\"exp\":\"" + exp + "\"}"))));
+        assertEquals("invalid token: iat must be a number", messageOf(() -> hmac().authenticate(
+            signed("{\"sub\":\"alice\",\"iat\":\"2026-01-01T00:00:00Z\",\"exp\":" + exp + "}"))));
+    }
+
+    @Test
+    void shouldRefuseNonCanonicalEncodings()
+    {
+        final String token = new TokenIssuer(SECRET).issue("alice", null, Duration.ofHours(1), now.get());
+        assertEquals("alice", hmac().authenticate(token).subject());
+        // an HS256 signature is 32 bytes: 43 base64url characters, whose last carries 2 unused bits
+        assertEquals("invalid token: non-canonical base64url", messageOf(() -> hmac().authenticate(token + "=")));
+        final int dot = token.lastIndexOf('.');
+        final char last = token.charAt(token.length() - 1);
+        final String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        final char sameBytes = alphabet.charAt(alphabet.indexOf(last) ^ 1);
+        final String strayBits = token.substring(0, token.length() - 1) + sameBytes;
+        assertEquals("invalid token: non-canonical base64url", messageOf(() -> hmac().authenticate(strayBits)));
+        assertEquals("invalid token: not base64url", messageOf(() -> hmac().authenticate(
+            token.substring(0, dot + 1) + token.substring(dot + 1).replace('-', '+').replace('_', '/'))));
+    }
+
+    @Test
+    void shouldReadTheRolesClaim()
+    {
+        final String ops = new TokenIssuer(SECRET).issue("op", null, java.util.List.of("ops"), Duration.ofHours(1), now.get());
+        assertEquals(java.util.Set.of("ops"), hmac().authenticate(ops).roles());
+        final String none = new TokenIssuer(SECRET).issue("alice", null, Duration.ofHours(1), now.get());
+        assertEquals(java.util.Set.of(), hmac().authenticate(none).roles());
+        final long exp = now.get() / 1000 + 7200;
+        assertEquals("invalid token: roles must be strings", messageOf(() -> hmac().authenticate(
+            signed("{\"sub\":\"alice\",\"roles\":[1],\"exp\":" + exp + "}"))));
+    }
 }

@@ -104,4 +104,48 @@ class CliTest
         assertTrue(principal.expiresAtEpochMs() - System.currentTimeMillis() <= 30 * 60_000);
         assertEquals(2, run("token", "--sub", "zoe", "--ttl", "soon", "--dev-secret-file", secretFile.toString()).code);
     }
+
+    private static synchronized String stderrOf(final String... args)
+    {
+        final PrintStream saved = System.err;
+        final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        try
+        {
+            System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+            assertEquals(2, Main.commandLine().execute(args));
+        }
+        finally
+        {
+            System.setErr(saved);
+        }
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldSayHowToStartWithoutASecretAndWithoutDev(@TempDir final Path dir)
+    {
+        final String err = stderrOf("serve", "--no-model", "--kb", kbDir().toString(), "--port", "0",
+            "--dev-secret-file", dir.resolve("dev-jwt-secret").toString());
+        assertTrue(err.contains("IVBOT_JWT_SECRET") && err.contains("./ivbot serve --dev"), err);
+        assertTrue(!Files.exists(dir.resolve("dev-jwt-secret")), "no dev secret is made without --dev");
+    }
+
+    @Test
+    void shouldRefuseDevModeOnANonLoopbackAddress()
+    {
+        final String err = stderrOf("serve", "--dev", "--host", "0.0.0.0", "--no-model", "--kb", kbDir().toString());
+        assertTrue(err.contains("--host=0.0.0.0") && err.contains("loopback"), err);
+    }
+
+    @Test
+    void shouldPrintATokenWithRoles(@TempDir final Path dir) throws Exception
+    {
+        final Path secretFile = dir.resolve("dev-jwt-secret");
+        Files.writeString(secretFile, "a-dev-secret-that-is-long-enough-1234567\n");
+        final Run run = run("token", "--sub", "op", "--role", "ops", "--dev-secret-file", secretFile.toString());
+        assertEquals(0, run.code);
+        final Principal principal = JwtAuthenticator.hmac("a-dev-secret-that-is-long-enough-1234567".getBytes(StandardCharsets.UTF_8),
+            System::currentTimeMillis).authenticate(run.out);
+        assertTrue(principal.hasRole(Principal.OPS));
+    }
 }

@@ -110,9 +110,35 @@ class JsonHttpObjectAggregatorTest
         write(channel, "POST /v1/chat HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 40\r\n\r\n");
         final FullHttpRequest tooLarge = next(channel);
         assertFalse(tooLarge.headers().contains("expect"));
-        assertTooLarge(tooLarge, true);
+        // whether the client sends the body anyway cannot be known (RFC 9110 lets it): answer, then close
+        assertTooLarge(tooLarge, false);
         assertNull(channel.readOutbound(), "no 100 Continue and no bodiless 413");
-        // the client sends no body after a final answer: the next bytes are a new request
+        // a body sent without waiting, even one that reads like a request, stays body and is dropped
+        final String smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+        write(channel, smuggled + "x".repeat(40 - smuggled.length()));
+        assertNull(channel.readInbound(), "nothing of the body is taken as a request");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void shouldAnswerAnUnsupportedExpectationAndDropItsBody()
+    {
+        final EmbeddedChannel channel = channel(1024);
+        final String smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+        write(channel, "POST /v1/chat HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Length: " + smuggled.length() +
+            "\r\n\r\n" + smuggled);
+        final FullHttpRequest failed = next(channel);
+        try
+        {
+            assertInstanceOf(JsonHttpObjectAggregator.ExpectationFailedException.class, failed.decoderResult().cause());
+            assertEquals(0, failed.content().readableBytes());
+        }
+        finally
+        {
+            failed.release();
+        }
+        assertNull(channel.readOutbound(), "no interim response: the 417 is the next handler's, in order");
+        assertNull(channel.readInbound(), "the body is not a request");
         write(channel, SMALL);
         assertSmall(next(channel));
         assertFalse(channel.finishAndReleaseAll());

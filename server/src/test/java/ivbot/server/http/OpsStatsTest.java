@@ -109,10 +109,7 @@ class OpsStatsTest
         @Override public double qps() { return 9; }
         @Override public double latencyP50Ms() { return 1; }
         @Override public double latencyP99Ms() { return 2; }
-        @Override public long fallbacksDeadline() { return 0; }
-        @Override public long fallbacksQueueFull() { return 0; }
-        @Override public long fallbacksModelError() { return 0; }
-        @Override public long fallbacksNoModel() { return 0; }
+        @Override public long fallbacks(final ivbot.inference.batch.FallbackReason reason) { return 0; }
         @Override public double fallbackShare() { return 0; }
         @Override public double cacheHitRate() { return 0.5; }
         @Override public double batchSizeP50() { return 1; }

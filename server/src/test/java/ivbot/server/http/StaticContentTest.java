@@ -51,8 +51,9 @@ class StaticContentTest
             final FullHttpResponse response = pages.lookup(page[0], ALLOC, true);
             assertEquals(200, response.status().code());
             assertEquals(page[1], response.headers().get(HttpHeaderNames.CONTENT_TYPE));
-            assertEquals("no-cache", response.headers().get(HttpHeaderNames.CACHE_CONTROL));
-            assertEquals("default-src 'self'", response.headers().get(HttpHeaderNames.CONTENT_SECURITY_POLICY));
+            assertEquals("/".equals(page[0]) ? "no-store" : "no-cache", response.headers().get(HttpHeaderNames.CACHE_CONTROL));
+            assertEquals("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                response.headers().get(HttpHeaderNames.CONTENT_SECURITY_POLICY));
             assertEquals("nosniff", response.headers().get("X-Content-Type-Options"));
             assertEquals(response.content().readableBytes(), response.headers().getInt(HttpHeaderNames.CONTENT_LENGTH));
             assertFalse(response.headers().contains(HttpHeaderNames.CONNECTION));

@@ -57,7 +57,7 @@ class ModelChatTest
     /**
      * Copies the shipped package as {@code version}, set to let the model answer every query.
      */
-    private static void install(final Path repository, final String version) throws IOException
+    static void install(final Path repository, final String version) throws IOException
     {
         final Path shipped;
         try (Stream<Path> versions = Files.list(TestServer.repoRoot().resolve("models/repository/intent")))

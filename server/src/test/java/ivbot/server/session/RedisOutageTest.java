@@ -212,8 +212,11 @@ class RedisOutageTest
                 assertEquals(stored, store.load(id).join(), "a turn answered without context keeps the stored one");
                 assertTrue((Long)Resp.call(node.port, "TTL", SessionIds.key(id)) > 590, "but renews its TTL");
 
-                store.save(new Session(id, "mallory", Intent.SALARY, null, 9, 7L)).join();
-                assertEquals(stored, store.load(id).join(), "another user's write is ignored");
+                final java.util.concurrent.CompletionException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.CompletionException.class,
+                    () -> store.save(new Session(id, "mallory", Intent.SALARY, null, 9, 7L)).join());
+                assertTrue(refused.getCause() instanceof ivbot.server.session.SessionConflictException, refused.toString());
+                assertEquals(stored, store.load(id).join(), "another user's write is refused and changes nothing");
 
                 Resp.call(node.port, "SCRIPT", "FLUSH");
                 final Session next = new Session(id, "alice", Intent.PROBATION, Audience.EXPERIENCED, 6, 8L);

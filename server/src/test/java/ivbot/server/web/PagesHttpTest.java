@@ -61,9 +61,10 @@ class PagesHttpTest
         final HttpResponse<String> page = send(request("/").GET());
         assertEquals(200, page.statusCode());
         assertEquals("text/html; charset=utf-8", page.headers().firstValue("content-type").orElse(""));
-        assertEquals("default-src 'self'", page.headers().firstValue("content-security-policy").orElse(""));
+        assertEquals("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            page.headers().firstValue("content-security-policy").orElse(""));
         assertEquals("nosniff", page.headers().firstValue("x-content-type-options").orElse(""));
-        assertEquals("no-cache", page.headers().firstValue("cache-control").orElse(""));
+        assertEquals("no-store", page.headers().firstValue("cache-control").orElse(""));
         assertTrue(page.body().contains("content=\"" + token + "\""));
         assertEquals(200, send(request("/ops?x=1").GET()).statusCode());
         assertEquals(200, send(request("/static/chat.js").GET()).statusCode());
@@ -102,9 +103,13 @@ class PagesHttpTest
         }
         final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         JsonNode stats;
+        final String operator = TestServer.ISSUER.issue("operator", null, java.util.List.of("ops"), Duration.ofHours(1),
+            System.currentTimeMillis());
+        assertEquals(403, send(request("/v1/ops/stats").header("Authorization", "Bearer " + token).GET()).statusCode(),
+            "a candidate's token may not read the operator figures");
         do
         {
-            final HttpResponse<String> response = send(request("/v1/ops/stats").header("Authorization", "Bearer " + token).GET());
+            final HttpResponse<String> response = send(request("/v1/ops/stats").header("Authorization", "Bearer " + operator).GET());
             assertEquals(200, response.statusCode(), response.body());
             assertEquals("application/json; charset=utf-8", response.headers().firstValue("content-type").orElse(""));
             stats = JSON.readTree(response.body());
