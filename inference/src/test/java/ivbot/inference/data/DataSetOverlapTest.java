@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The held-out data must not leak from the training data: no dev question equal to a training question
  * after NFKC and lower case, none at least {@value #SIMILAR} similar to one (difflib's ratio, either
- * direction), and no two dev questions that similar.
+ * direction), no two dev questions that similar, no turn of a training dialog that similar to a dev
+ * question, and no training dialog with the same sequence of turn texts as a dev dialog (the test reads
+ * {@code dialogs.jsonl}; people writing training dialogs should not).
  */
 class DataSetOverlapTest
 {
@@ -95,6 +98,63 @@ class DataSetOverlapTest
             + String.join("\n", offending));
     }
 
+    @Test
+    void shouldShareNoDialogBetweenTrainAndDev() throws Exception
+    {
+        final Map<List<String>, DataFiles.Dialog> train = new HashMap<>();
+        final List<DataFiles.Dialog> trainDialogs = DataFiles.readDialogs(DataFiles.data("train_dialogs.jsonl"));
+        final List<DataFiles.Dialog> devDialogs = DataFiles.readDialogs(DataFiles.data("dialogs.jsonl"));
+        assertFalse(trainDialogs.isEmpty());
+        assertFalse(devDialogs.isEmpty());
+        for (final DataFiles.Dialog dialog : trainDialogs)
+        {
+            train.putIfAbsent(texts(dialog), dialog);
+        }
+        final List<String> offending = new ArrayList<>();
+        for (final DataFiles.Dialog dialog : devDialogs)
+        {
+            final DataFiles.Dialog same = train.get(texts(dialog));
+            if (same != null)
+            {
+                offending.add("dialogs.jsonl:" + dialog.line() + " (" + dialog.id() + ") = train_dialogs.jsonl:"
+                    + same.line() + " (" + same.id() + ")");
+            }
+        }
+        assertTrue(offending.isEmpty(), offending.size() + " dev dialogs also in train_dialogs.jsonl:\n"
+            + String.join("\n", offending));
+    }
+
+    @Test
+    void shouldHaveNoDevQuestionInTheTrainingDialogs() throws Exception
+    {
+        final List<DataFiles.Row> dev = DataFiles.readTsv(DataFiles.data("dev.tsv"));
+        final int[][] devCodes = codes(dev);
+        final Map<String, String> turns = new HashMap<>();
+        for (final DataFiles.Dialog dialog : DataFiles.readDialogs(DataFiles.data("train_dialogs.jsonl")))
+        {
+            for (final DataFiles.Turn turn : dialog.turns())
+            {
+                turns.putIfAbsent(DataFiles.normalize(turn.text()).strip(), dialog.id());
+            }
+        }
+        final List<String> offending = new ArrayList<>();
+        for (final Map.Entry<String, String> turn : turns.entrySet())
+        {
+            final int[] text = turn.getKey().codePoints().toArray();
+            for (int d = 0; d < dev.size(); d++)
+            {
+                final double ratio = similarity(text, devCodes[d]);
+                if (ratio >= SIMILAR)
+                {
+                    offending.add(String.format("train_dialogs.jsonl %s '%s' ~ dev.tsv:%d '%s' (%.3f)", turn.getValue(),
+                        turn.getKey(), dev.get(d).line(), dev.get(d).text(), ratio));
+                }
+            }
+        }
+        assertTrue(offending.isEmpty(), offending.size() + " training dialog turns near dev questions:\n"
+            + String.join("\n", offending));
+    }
+
     /**
      * difflib's ratio in the worse direction (it is not symmetric), after the two cheap upper bounds that
      * difflib itself offers ({@code real_quick_ratio}, {@code quick_ratio}).
@@ -121,5 +181,10 @@ class DataSetOverlapTest
             codes[i] = DataFiles.normalize(rows.get(i).text()).codePoints().toArray();
         }
         return codes;
+    }
+
+    private static List<String> texts(final DataFiles.Dialog dialog)
+    {
+        return dialog.turns().stream().map(turn -> DataFiles.normalize(turn.text()).strip()).toList();
     }
 }
