@@ -1,11 +1,14 @@
 package ivbot.inference.batch;
 
+import ivbot.inference.model.BatchPredictor;
 import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.Prediction;
 import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@link ManyToOneConcurrentArrayQueue}; {@link #doWork()} drains up to {@code maxBatchSize} of them, or
  * fewer once {@code maxBatchDelayUs} has passed since the oldest arrived, drops those whose deadline has
  * passed, pads to the batch's longest query, makes one ONNX Runtime call, and completes each request on
- * its own executor.
+ * its own executor. The model is a {@link BatchPredictor}; time comes from a {@link NanoClock}, so a test
+ * can drive {@link #doWork()} by hand with its own predictor and clock.
  * <p>
  * Threads: {@link #offer}, {@link #swap} and the getters are safe from any thread; everything else runs
  * on the agent thread only. A failing batch is failed with {@code model_error}, counted, and the loop
@@ -41,11 +45,12 @@ public final class InferenceAgent implements Agent
     private final ManyToOneConcurrentArrayQueue<InferenceRequest> queue;
     private final int maxBatchSize;
     private final long maxBatchDelayNs;
+    private final NanoClock clock;
     private final List<InferenceRequest> batch;
     private final List<String> texts;
     private final Prediction[] predictions;
-    private final AtomicReference<IntentModel> pendingSwap = new AtomicReference<>();
-    private volatile IntentModel model;
+    private final AtomicReference<BatchPredictor> pendingSwap = new AtomicReference<>();
+    private volatile BatchPredictor model;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
     private volatile boolean closed;
     private volatile boolean parked;
@@ -61,11 +66,26 @@ public final class InferenceAgent implements Agent
     private final SingleWriterRecorder queueWaitUs = new SingleWriterRecorder(1, 60_000_000L, 3);
 
     /**
+     * An agent on {@link System#nanoTime()}.
+     *
      * @param queueCapacity   the bound of the request queue.
      * @param maxBatchSize    the most requests in one ONNX Runtime call.
      * @param maxBatchDelayUs how long the oldest request may wait for its batch to fill.
      */
     public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs)
+    {
+        this(queueCapacity, maxBatchSize, maxBatchDelayUs, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * @param queueCapacity   the bound of the request queue.
+     * @param maxBatchSize    the most requests in one ONNX Runtime call.
+     * @param maxBatchDelayUs how long the oldest request may wait for its batch to fill.
+     * @param clock           the time source, on the same timeline as the requests' {@code enqueuedNs} and
+     *                        {@code deadlineNs} ({@link SystemNanoClock} in service).
+     */
+    public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs,
+        final NanoClock clock)
     {
         if (queueCapacity < 2)
         {
@@ -79,9 +99,14 @@ public final class InferenceAgent implements Agent
         {
             throw new IllegalArgumentException("maxBatchDelayUs=" + maxBatchDelayUs + " (expected: >= 0)");
         }
+        if (clock == null)
+        {
+            throw new NullPointerException("clock");
+        }
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayNs = maxBatchDelayUs * 1000;
+        this.clock = clock;
         this.batch = new ArrayList<>(maxBatchSize);
         this.texts = new ArrayList<>(maxBatchSize);
         this.predictions = new Prediction[maxBatchSize];
@@ -156,12 +181,13 @@ public final class InferenceAgent implements Agent
 
     /**
      * Hands a new model to the agent, which starts using it at the next batch and closes the one before.
+     * A model handed over and replaced before the agent took it is closed here, on the caller's thread.
      *
-     * @param next the model to serve.
+     * @param next the model to serve; the agent owns it from now on.
      */
-    public void swap(final IntentModel next)
+    public void swap(final BatchPredictor next)
     {
-        final IntentModel replaced = pendingSwap.getAndSet(next);
+        final BatchPredictor replaced = pendingSwap.getAndSet(next);
         if (replaced != null)
         {
             replaced.close();
@@ -169,12 +195,23 @@ public final class InferenceAgent implements Agent
     }
 
     /**
-     * @return the model in service, or {@code null}.
+     * @return the model in service (or about to be), or {@code null}.
+     */
+    public BatchPredictor predictor()
+    {
+        final BatchPredictor pending = pendingSwap.get();
+        return pending != null ? pending : model;
+    }
+
+    /**
+     * The model in service as an {@link IntentModel}, for the server, which reads its thresholds and device.
+     *
+     * @return the model in service when it is an {@link IntentModel} (the server's always are), else
+     * {@code null}.
      */
     public IntentModel model()
     {
-        final IntentModel pending = pendingSwap.get();
-        return pending != null ? pending : model;
+        return predictor() instanceof IntentModel intentModel ? intentModel : null;
     }
 
     /**
@@ -237,7 +274,7 @@ public final class InferenceAgent implements Agent
         {
             return 0;
         }
-        final long now = System.nanoTime();
+        final long now = clock.nanoTime();
         if (batch.size() < maxBatchSize && now - batch.get(0).enqueuedNs() < maxBatchDelayNs)
         {
             return drained;
@@ -248,10 +285,10 @@ public final class InferenceAgent implements Agent
 
     private void swapIfPending()
     {
-        final IntentModel next = pendingSwap.getAndSet(null);
+        final BatchPredictor next = pendingSwap.getAndSet(null);
         if (next != null)
         {
-            final IntentModel old = model;
+            final BatchPredictor old = model;
             model = next;
             if (old != null && old != next)
             {
@@ -262,7 +299,7 @@ public final class InferenceAgent implements Agent
 
     private void runBatch(final long now)
     {
-        final IntentModel current = model;
+        final BatchPredictor current = model;
         texts.clear();
         int live = 0;
         for (int i = 0; i < batch.size(); i++)
@@ -289,7 +326,7 @@ public final class InferenceAgent implements Agent
         batch.clear();
     }
 
-    private void predict(final IntentModel current, final long start)
+    private void predict(final BatchPredictor current, final long start)
     {
         final int size = batch.size();
         try
@@ -310,7 +347,7 @@ public final class InferenceAgent implements Agent
             }
             return;
         }
-        final long elapsedNs = System.nanoTime() - start;
+        final long elapsedNs = clock.nanoTime() - start;
         // counted before completing, so whoever sees a result also sees it counted
         batches.incrementAndGet();
         predicted.addAndGet(size);
@@ -357,7 +394,7 @@ public final class InferenceAgent implements Agent
             long parkNs = MAX_PARK_NS;
             if (!batch.isEmpty())
             {
-                parkNs = Math.min(parkNs, batch.get(0).enqueuedNs() + maxBatchDelayNs - System.nanoTime());
+                parkNs = Math.min(parkNs, batch.get(0).enqueuedNs() + maxBatchDelayNs - clock.nanoTime());
                 if (parkNs <= 0)
                 {
                     return;
@@ -398,12 +435,12 @@ public final class InferenceAgent implements Agent
             pending.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
         }
         batch.clear();
-        final IntentModel pending = pendingSwap.getAndSet(null);
+        final BatchPredictor pending = pendingSwap.getAndSet(null);
         if (pending != null)
         {
             pending.close();
         }
-        final IntentModel current = model;
+        final BatchPredictor current = model;
         model = null;
         if (current != null)
         {
