@@ -4,11 +4,16 @@ import ivbot.inference.model.BatchPredictor;
 import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.Prediction;
 import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +31,19 @@ import java.util.concurrent.locks.LockSupport;
  * can drive {@link #doWork()} by hand with its own predictor and clock.
  * <p>
  * Threads: {@link #offer}, {@link #swap} and the getters are safe from any thread; everything else runs
- * on the agent thread only. A failing batch is failed with {@code model_error}, counted, and the loop
- * goes on. A model swap takes effect between two batches, and the old model is closed by the agent, so
- * no request in flight is dropped.
+ * on the agent thread only. A model swap takes effect between two batches, and the old model is closed by
+ * the agent, so no request in flight is dropped.
+ * <p>
+ * Failures: a batch whose model throws an exception (anything but an {@link Error}) has its requests
+ * completed {@code model_error}, is counted in {@link #failedBatches()} and in the error counter, is
+ * reported to the error handler as a {@link BatchFailedException}, and the loop goes on. An {@link Error}
+ * (an {@code OutOfMemoryError}, say) also fails the batch's requests with {@code model_error} and is
+ * counted in {@link #failedBatches()}; then the agent closes itself as {@link #onClose()} does (the queued
+ * requests are answered {@code no_model}, later offers are refused {@code no_model} so the server answers
+ * by rules at once, the models are closed) and rethrows the error out of {@link #doWork()}. Agrona's
+ * {@code AgentRunner} counts it in its error counter, reports it to its error handler and ends the agent's
+ * thread, as it does for every {@link Error}. Give the runner the same handler and counter as the agent,
+ * so that the counter counts every failure once.
  * <p>
  * Idling: run the agent with {@link #idleStrategy()}. With nothing to do the agent spins briefly, then
  * parks; {@link #offer} unparks it when it finds it parked, so an idle server costs no CPU and a request
@@ -46,6 +61,8 @@ public final class InferenceAgent implements Agent
     private final int maxBatchSize;
     private final long maxBatchDelayNs;
     private final NanoClock clock;
+    private final ErrorHandler errorHandler;
+    private final AtomicCounter errorCounter;
     private final List<InferenceRequest> batch;
     private final List<String> texts;
     private final Prediction[] predictions;
@@ -66,7 +83,8 @@ public final class InferenceAgent implements Agent
     private final SingleWriterRecorder queueWaitUs = new SingleWriterRecorder(1, 60_000_000L, 3);
 
     /**
-     * An agent on {@link System#nanoTime()}.
+     * An agent on {@link System#nanoTime()} that logs failed batches through SLF4J (a
+     * {@link RateLimitedErrorLog}) and counts them in a counter of its own.
      *
      * @param queueCapacity   the bound of the request queue.
      * @param maxBatchSize    the most requests in one ONNX Runtime call.
@@ -74,7 +92,10 @@ public final class InferenceAgent implements Agent
      */
     public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs)
     {
-        this(queueCapacity, maxBatchSize, maxBatchDelayUs, SystemNanoClock.INSTANCE);
+        this(queueCapacity, maxBatchSize, maxBatchDelayUs, SystemNanoClock.INSTANCE,
+            new RateLimitedErrorLog(LoggerFactory.getLogger(InferenceAgent.class), "inference",
+                RateLimitedErrorLog.DEFAULT_INTERVAL_NS, SystemNanoClock.INSTANCE),
+            newStandaloneCounter());
     }
 
     /**
@@ -83,9 +104,13 @@ public final class InferenceAgent implements Agent
      * @param maxBatchDelayUs how long the oldest request may wait for its batch to fill.
      * @param clock           the time source, on the same timeline as the requests' {@code enqueuedNs} and
      *                        {@code deadlineNs} ({@link SystemNanoClock} in service).
+     * @param errorHandler    receives a {@link BatchFailedException} per batch failed by an exception; called
+     *                        on the agent thread.
+     * @param errorCounter    incremented once per batch failed by an exception, before its requests complete;
+     *                        give the {@code AgentRunner} the same one for the errors that escape.
      */
     public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs,
-        final NanoClock clock)
+        final NanoClock clock, final ErrorHandler errorHandler, final AtomicCounter errorCounter)
     {
         if (queueCapacity < 2)
         {
@@ -103,13 +128,34 @@ public final class InferenceAgent implements Agent
         {
             throw new NullPointerException("clock");
         }
+        if (errorHandler == null)
+        {
+            throw new NullPointerException("errorHandler");
+        }
+        if (errorCounter == null)
+        {
+            throw new NullPointerException("errorCounter");
+        }
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayNs = maxBatchDelayUs * 1000;
         this.clock = clock;
+        this.errorHandler = errorHandler;
+        this.errorCounter = errorCounter;
         this.batch = new ArrayList<>(maxBatchSize);
         this.texts = new ArrayList<>(maxBatchSize);
         this.predictions = new Prediction[maxBatchSize];
+    }
+
+    /**
+     * A counter for an agent whose owner keeps no counters of its own (no {@code CountersManager}): one
+     * counter's slot in a heap buffer.
+     *
+     * @return a new counter at 0.
+     */
+    public static AtomicCounter newStandaloneCounter()
+    {
+        return new AtomicCounter(new UnsafeBuffer(new byte[CountersReader.COUNTER_LENGTH]), 0);
     }
 
     @Override
@@ -240,10 +286,19 @@ public final class InferenceAgent implements Agent
         return expired.get();
     }
 
-    /** @return batches that failed. */
+    /** @return batches that failed, by an exception or an error. */
     public long failedBatches()
     {
         return failedBatches.get();
+    }
+
+    /**
+     * @return the error counter's value: batches failed by an exception, plus what the {@code AgentRunner}
+     * counted there when it was given the same counter.
+     */
+    public long errors()
+    {
+        return errorCounter.get();
     }
 
     /** @return the batch-size recorder (single writer: the agent). */
@@ -319,32 +374,56 @@ public final class InferenceAgent implements Agent
             texts.add(request.text());
         }
         batch.subList(live, batch.size()).clear();
-        if (live > 0)
+        try
         {
-            predict(current, now);
+            if (live > 0)
+            {
+                predict(current, now);
+            }
         }
-        batch.clear();
+        finally
+        {
+            // an Error escaping predict must not leave its (completed) requests for the next batch
+            batch.clear();
+            texts.clear();
+        }
     }
 
     private void predict(final BatchPredictor current, final long start)
     {
         final int size = batch.size();
+        if (current == null)
+        {
+            // defensive: offer admits nothing before a model is handed over, and doWork takes it before draining
+            completeAll(size, FallbackReason.NO_MODEL);
+            return;
+        }
         try
         {
-            if (current == null)
-            {
-                throw new IllegalStateException("no model");
-            }
             current.predict(texts, predictions);
+        }
+        catch (final Error error)
+        {
+            failedBatches.incrementAndGet();
+            completeAll(size, FallbackReason.MODEL_ERROR);
+            // the AgentRunner counts and reports it, then ends this thread (Agrona 2 rethrows Errors out of its
+            // loop); closing first means nothing waits on a queue that no thread drains any more
+            try
+            {
+                onClose();
+            }
+            catch (final Throwable closeFailure)
+            {
+                error.addSuppressed(closeFailure);
+            }
+            throw error;
         }
         catch (final Throwable ex)
         {
             failedBatches.incrementAndGet();
-            for (int i = 0; i < size; i++)
-            {
-                batch.get(i).complete(InferenceResult.fallback(
-                    current == null ? FallbackReason.NO_MODEL : FallbackReason.MODEL_ERROR));
-            }
+            errorCounter.increment();
+            completeAll(size, FallbackReason.MODEL_ERROR);
+            errorHandler.onError(new BatchFailedException(size, current.version(), ex));
             return;
         }
         final long elapsedNs = clock.nanoTime() - start;
@@ -358,6 +437,16 @@ public final class InferenceAgent implements Agent
         for (int i = 0; i < size; i++)
         {
             batch.get(i).complete(new InferenceResult(predictions[i], null));
+            predictions[i] = null;
+        }
+    }
+
+    private void completeAll(final int size, final FallbackReason reason)
+    {
+        final InferenceResult result = InferenceResult.fallback(reason);
+        for (int i = 0; i < size; i++)
+        {
+            batch.get(i).complete(result);
             predictions[i] = null;
         }
     }

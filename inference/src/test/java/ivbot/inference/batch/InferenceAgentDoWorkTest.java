@@ -7,7 +7,11 @@ import org.agrona.concurrent.CachedNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +20,10 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -33,6 +39,7 @@ class InferenceAgentDoWorkTest
     private static final long FAR = TimeUnit.SECONDS.toNanos(60);
 
     private final CachedNanoClock clock = new CachedNanoClock();
+    private final List<Throwable> reported = new ArrayList<>();
     private final Map<InferenceRequest, List<InferenceResult>> results = new LinkedHashMap<>();
     private final List<InferenceRequest> refused = new ArrayList<>();
 
@@ -54,7 +61,8 @@ class InferenceAgentDoWorkTest
 
     private InferenceAgent agent(final int maxBatchSize, final long maxBatchDelayUs)
     {
-        return new InferenceAgent(64, maxBatchSize, maxBatchDelayUs, clock);
+        return new InferenceAgent(64, maxBatchSize, maxBatchDelayUs, clock, reported::add,
+            InferenceAgent.newStandaloneCounter());
     }
 
     /** A request made now, named {@code q<n>}, whose deadline is {@code deadlineInNs} from now. */
@@ -234,7 +242,7 @@ class InferenceAgentDoWorkTest
     }
 
     @Test
-    void shouldFailABatchWithModelErrorAndRunTheNextOne()
+    void shouldFailABatchWithModelErrorReportItAndRunTheNextOne()
     {
         final InferenceAgent agent = agent(4, 0);
         final FakePredictor model = new FakePredictor("v1");
@@ -250,13 +258,48 @@ class InferenceAgentDoWorkTest
         agent.doWork();
         failed.forEach(r -> assertFellBack(r, FallbackReason.MODEL_ERROR));
         assertEquals(1, agent.failedBatches());
+        assertEquals(1, agent.errors());
         assertEquals(0, agent.batches());
+        assertEquals(1, reported.size(), "reported once");
+        final BatchFailedException report = assertInstanceOf(BatchFailedException.class, reported.get(0));
+        assertEquals("batch of 3 requests on model v1 failed, answered model_error: "
+            + "java.lang.IllegalStateException: session closed", report.getMessage());
+        assertInstanceOf(IllegalStateException.class, report.getCause());
 
         final InferenceRequest next = offered(agent, 3, FAR);
         agent.doWork();
         assertAnswered(next, "v1");
         assertEquals(1, agent.batches());
         assertEquals(1, agent.failedBatches());
+        assertEquals(1, reported.size());
+    }
+
+    @Test
+    void shouldFailTheBatchWithModelErrorThenCloseAndRethrowAnError()
+    {
+        final InferenceAgent agent = agent(2, 0);
+        final FakePredictor model = new FakePredictor("v1");
+        final OutOfMemoryError oom = new OutOfMemoryError("Java heap space");
+        model.onPredict = call ->
+        {
+            throw oom;
+        };
+        agent.swap(model);
+        final List<InferenceRequest> failed = List.of(offered(agent, 0, FAR), offered(agent, 1, FAR));
+        final InferenceRequest queued = offered(agent, 2, FAR);
+        assertSame(oom, assertThrows(OutOfMemoryError.class, agent::doWork), "not swallowed");
+        failed.forEach(r -> assertFellBack(r, FallbackReason.MODEL_ERROR));
+        assertEquals(1, agent.failedBatches());
+        assertEquals(List.of(), reported, "left to the AgentRunner, which reports and counts what escapes");
+        assertEquals(0, agent.errors());
+
+        // the runner's thread ends with the Error: nothing may wait on the queue, so the agent closed itself
+        assertFellBack(queued, FallbackReason.NO_MODEL);
+        assertEquals(1, model.closes);
+        assertEquals(FallbackReason.NO_MODEL, offerRefused(agent, 3, FAR), "the server answers by rules at once");
+        assertEquals(1, model.calls.size());
+        agent.onClose();
+        assertEquals(1, model.closes, "closed once");
     }
 
     @Test
@@ -311,6 +354,84 @@ class InferenceAgentDoWorkTest
         assertFellBack(q5, FallbackReason.NO_MODEL);
         assertEquals(FallbackReason.NO_MODEL, offerRefused(agent, 6, FAR));
         assertEquals(List.of(1, 1, 1, 1), List.of(v1.closes, v2.closes, v3.closes, v4.closes), "each closed once");
+    }
+
+    @Test
+    void shouldLogOneClearErrorLinePerFailedBatchThenRateLimitByKind()
+    {
+        final InferenceAgent agent = new InferenceAgent(64, 4, 0, clock,
+            new RateLimitedErrorLog(LoggerFactory.getLogger(InferenceAgent.class), "inference", 10_000 * MS, clock),
+            InferenceAgent.newStandaloneCounter());
+        final FakePredictor model = new FakePredictor("v1");
+        model.onPredict = call ->
+        {
+            throw call == 3 ? new IllegalArgumentException("bad input") : new IllegalStateException("session closed");
+        };
+        agent.swap(model);
+
+        final List<String> first = errorLines(() ->
+        {
+            offered(agent, 0, FAR);
+            offered(agent, 1, FAR);
+            agent.doWork();
+        });
+        assertEquals(1, first.size(), "one ERROR line: " + first);
+        assertTrue(first.get(0).endsWith("ERROR ivbot.inference.batch.InferenceAgent - inference: "
+            + "ivbot.inference.batch.BatchFailedException: batch of 2 requests on model v1 failed, answered model_error: "
+            + "java.lang.IllegalStateException: session closed"), first.get(0));
+
+        final List<String> more = errorLines(() ->
+        {
+            clock.advance(1000 * MS);
+            offered(agent, 2, FAR);
+            agent.doWork();
+            offered(agent, 3, FAR);
+            agent.doWork();
+            clock.advance(1000 * MS);
+            offered(agent, 4, FAR);
+            agent.doWork();
+        });
+        assertEquals(1, more.size(), "the same kind within 10 s is suppressed, another kind is not: " + more);
+        assertTrue(more.get(0).endsWith("java.lang.IllegalArgumentException: bad input"), more.get(0));
+
+        final List<String> later = errorLines(() ->
+        {
+            clock.advance(9000 * MS);
+            offered(agent, 5, FAR);
+            agent.doWork();
+        });
+        assertEquals(1, later.size(), later.toString());
+        assertTrue(later.get(0).endsWith("java.lang.IllegalStateException: session closed "
+            + "(2 more like it suppressed in the last 11000 ms)"), later.get(0));
+        assertEquals(5, agent.errors(), "every failed batch counted, logged or not");
+        assertEquals(5, agent.failedBatches());
+    }
+
+    /** Runs {@code action} and returns the ERROR lines SLF4J's simple provider wrote to stderr meanwhile. */
+    private static List<String> errorLines(final Runnable action)
+    {
+        final PrintStream stderr = System.err;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try
+        {
+            action.run();
+        }
+        finally
+        {
+            System.setErr(stderr);
+        }
+        final String log = captured.toString(StandardCharsets.UTF_8);
+        stderr.print(log);
+        final List<String> lines = new ArrayList<>();
+        for (final String line : log.split("\n"))
+        {
+            if (line.contains(" ERROR "))
+            {
+                lines.add(line);
+            }
+        }
+        return lines;
     }
 
     @FunctionalInterface
