@@ -19,7 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The one inference thread's work loop, an Agrona {@link Agent} run by an {@code AgentRunner} with an
@@ -46,8 +46,9 @@ import java.util.concurrent.locks.LockSupport;
  * so that the counter counts every failure once.
  * <p>
  * Idling: run the agent with {@link #idleStrategy()}. With nothing to do the agent spins briefly, then
- * parks; {@link #offer} unparks it when it finds it parked, so an idle server costs no CPU and a request
- * arriving at an idle agent starts at once instead of waiting out a sleep.
+ * parks; {@link #offer} unparks it when it finds it parked (the handshake is {@link ManyToOneWakeup}), so an
+ * idle server costs no CPU and a request arriving at an idle agent starts at once instead of waiting out a
+ * sleep.
  */
 public final class InferenceAgent implements Agent
 {
@@ -67,11 +68,12 @@ public final class InferenceAgent implements Agent
     private final List<String> texts;
     private final Prediction[] predictions;
     private final AtomicReference<BatchPredictor> pendingSwap = new AtomicReference<>();
+    private final ManyToOneWakeup wakeup = new ManyToOneWakeup();
     private volatile BatchPredictor model;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
     private volatile boolean closed;
-    private volatile boolean parked;
-    private volatile Thread agentThread;
+    // the idle re-check: volatile reads of the queue's head and tail, then of closed
+    private final BooleanSupplier hasWorkOrClosed = this::hasWorkOrClosed;
 
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong predicted = new AtomicLong();
@@ -198,12 +200,8 @@ public final class InferenceAgent implements Agent
         {
             return FallbackReason.QUEUE_FULL;
         }
-        // the offer's CAS and this volatile read pair with the agent's write of parked and its read of the
-        // queue (Dekker): either the agent sees the request before parking or this sees it parked
-        if (parked)
-        {
-            LockSupport.unpark(agentThread);
-        }
+        // the offer's CAS pairs with the agent's announcement and re-check (see ManyToOneWakeup)
+        wakeup.wake();
         return null;
     }
 
@@ -222,7 +220,7 @@ public final class InferenceAgent implements Agent
     @Override
     public void onStart()
     {
-        agentThread = Thread.currentThread();
+        wakeup.ownerThread(Thread.currentThread());
     }
 
     /**
@@ -451,6 +449,11 @@ public final class InferenceAgent implements Agent
         }
     }
 
+    private boolean hasWorkOrClosed()
+    {
+        return !queue.isEmpty() || closed;
+    }
+
     private final class WakeOnOfferIdleStrategy implements IdleStrategy
     {
         private int idleCalls;
@@ -489,12 +492,10 @@ public final class InferenceAgent implements Agent
                     return;
                 }
             }
-            parked = true;
-            if (queue.isEmpty() && !closed)
+            if (wakeup.prepareToPark(hasWorkOrClosed))
             {
-                LockSupport.parkNanos(parkNs);
+                wakeup.park(parkNs);
             }
-            parked = false;
         }
 
         @Override
