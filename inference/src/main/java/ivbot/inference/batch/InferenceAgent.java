@@ -1,17 +1,25 @@
 package ivbot.inference.batch;
 
+import ivbot.inference.model.BatchPredictor;
 import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.Prediction;
 import org.HdrHistogram.SingleWriterRecorder;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The one inference thread's work loop, an Agrona {@link Agent} run by an {@code AgentRunner} with an
@@ -19,16 +27,28 @@ import java.util.concurrent.locks.LockSupport;
  * {@link ManyToOneConcurrentArrayQueue}; {@link #doWork()} drains up to {@code maxBatchSize} of them, or
  * fewer once {@code maxBatchDelayUs} has passed since the oldest arrived, drops those whose deadline has
  * passed, pads to the batch's longest query, makes one ONNX Runtime call, and completes each request on
- * its own executor.
+ * its own executor. The model is a {@link BatchPredictor}; time comes from a {@link NanoClock}, so a test
+ * can drive {@link #doWork()} by hand with its own predictor and clock.
  * <p>
  * Threads: {@link #offer}, {@link #swap} and the getters are safe from any thread; everything else runs
- * on the agent thread only. A failing batch is failed with {@code model_error}, counted, and the loop
- * goes on. A model swap takes effect between two batches, and the old model is closed by the agent, so
- * no request in flight is dropped.
+ * on the agent thread only. A model swap takes effect between two batches, and the old model is closed by
+ * the agent, so no request in flight is dropped.
+ * <p>
+ * Failures: a batch whose model throws an exception (anything but an {@link Error}) has its requests
+ * completed {@code model_error}, is counted in {@link #failedBatches()} and in the error counter, is
+ * reported to the error handler as a {@link BatchFailedException}, and the loop goes on. An {@link Error}
+ * (an {@code OutOfMemoryError}, say) also fails the batch's requests with {@code model_error} and is
+ * counted in {@link #failedBatches()}; then the agent closes itself as {@link #onClose()} does (the queued
+ * requests are answered {@code no_model}, later offers are refused {@code no_model} so the server answers
+ * by rules at once, the models are closed) and rethrows the error out of {@link #doWork()}. Agrona's
+ * {@code AgentRunner} counts it in its error counter, reports it to its error handler and ends the agent's
+ * thread, as it does for every {@link Error}. Give the runner the same handler and counter as the agent,
+ * so that the counter counts every failure once.
  * <p>
  * Idling: run the agent with {@link #idleStrategy()}. With nothing to do the agent spins briefly, then
- * parks; {@link #offer} unparks it when it finds it parked, so an idle server costs no CPU and a request
- * arriving at an idle agent starts at once instead of waiting out a sleep.
+ * parks; {@link #offer} unparks it when it finds it parked (the handshake is {@link ManyToOneWakeup}), so an
+ * idle server costs no CPU and a request arriving at an idle agent starts at once instead of waiting out a
+ * sleep.
  */
 public final class InferenceAgent implements Agent
 {
@@ -41,15 +61,19 @@ public final class InferenceAgent implements Agent
     private final ManyToOneConcurrentArrayQueue<InferenceRequest> queue;
     private final int maxBatchSize;
     private final long maxBatchDelayNs;
+    private final NanoClock clock;
+    private final ErrorHandler errorHandler;
+    private final AtomicCounter errorCounter;
     private final List<InferenceRequest> batch;
     private final List<String> texts;
     private final Prediction[] predictions;
-    private final AtomicReference<IntentModel> pendingSwap = new AtomicReference<>();
-    private volatile IntentModel model;
+    private final AtomicReference<BatchPredictor> pendingSwap = new AtomicReference<>();
+    private final ManyToOneWakeup wakeup = new ManyToOneWakeup();
+    private volatile BatchPredictor model;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
     private volatile boolean closed;
-    private volatile boolean parked;
-    private volatile Thread agentThread;
+    // the idle re-check: volatile reads of the queue's head and tail, then of closed
+    private final BooleanSupplier hasWorkOrClosed = this::hasWorkOrClosed;
 
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong predicted = new AtomicLong();
@@ -61,11 +85,34 @@ public final class InferenceAgent implements Agent
     private final SingleWriterRecorder queueWaitUs = new SingleWriterRecorder(1, 60_000_000L, 3);
 
     /**
+     * An agent on {@link System#nanoTime()} that logs failed batches through SLF4J (a
+     * {@link RateLimitedErrorLog}) and counts them in a counter of its own.
+     *
      * @param queueCapacity   the bound of the request queue.
      * @param maxBatchSize    the most requests in one ONNX Runtime call.
      * @param maxBatchDelayUs how long the oldest request may wait for its batch to fill.
      */
     public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs)
+    {
+        this(queueCapacity, maxBatchSize, maxBatchDelayUs, SystemNanoClock.INSTANCE,
+            new RateLimitedErrorLog(LoggerFactory.getLogger(InferenceAgent.class), "inference",
+                RateLimitedErrorLog.DEFAULT_INTERVAL_NS, SystemNanoClock.INSTANCE),
+            newStandaloneCounter());
+    }
+
+    /**
+     * @param queueCapacity   the bound of the request queue.
+     * @param maxBatchSize    the most requests in one ONNX Runtime call.
+     * @param maxBatchDelayUs how long the oldest request may wait for its batch to fill.
+     * @param clock           the time source, on the same timeline as the requests' {@code enqueuedNs} and
+     *                        {@code deadlineNs} ({@link SystemNanoClock} in service).
+     * @param errorHandler    receives a {@link BatchFailedException} per batch failed by an exception; called
+     *                        on the agent thread.
+     * @param errorCounter    incremented once per batch failed by an exception, before its requests complete;
+     *                        give the {@code AgentRunner} the same one for the errors that escape.
+     */
+    public InferenceAgent(final int queueCapacity, final int maxBatchSize, final long maxBatchDelayUs,
+        final NanoClock clock, final ErrorHandler errorHandler, final AtomicCounter errorCounter)
     {
         if (queueCapacity < 2)
         {
@@ -79,12 +126,38 @@ public final class InferenceAgent implements Agent
         {
             throw new IllegalArgumentException("maxBatchDelayUs=" + maxBatchDelayUs + " (expected: >= 0)");
         }
+        if (clock == null)
+        {
+            throw new NullPointerException("clock");
+        }
+        if (errorHandler == null)
+        {
+            throw new NullPointerException("errorHandler");
+        }
+        if (errorCounter == null)
+        {
+            throw new NullPointerException("errorCounter");
+        }
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayNs = maxBatchDelayUs * 1000;
+        this.clock = clock;
+        this.errorHandler = errorHandler;
+        this.errorCounter = errorCounter;
         this.batch = new ArrayList<>(maxBatchSize);
         this.texts = new ArrayList<>(maxBatchSize);
         this.predictions = new Prediction[maxBatchSize];
+    }
+
+    /**
+     * A counter for an agent whose owner keeps no counters of its own (no {@code CountersManager}): one
+     * counter's slot in a heap buffer.
+     *
+     * @return a new counter at 0.
+     */
+    public static AtomicCounter newStandaloneCounter()
+    {
+        return new AtomicCounter(new UnsafeBuffer(new byte[CountersReader.COUNTER_LENGTH]), 0);
     }
 
     @Override
@@ -127,12 +200,8 @@ public final class InferenceAgent implements Agent
         {
             return FallbackReason.QUEUE_FULL;
         }
-        // the offer's CAS and this volatile read pair with the agent's write of parked and its read of the
-        // queue (Dekker): either the agent sees the request before parking or this sees it parked
-        if (parked)
-        {
-            LockSupport.unpark(agentThread);
-        }
+        // the offer's CAS pairs with the agent's announcement and re-check (see ManyToOneWakeup)
+        wakeup.wake();
         return null;
     }
 
@@ -151,17 +220,18 @@ public final class InferenceAgent implements Agent
     @Override
     public void onStart()
     {
-        agentThread = Thread.currentThread();
+        wakeup.ownerThread(Thread.currentThread());
     }
 
     /**
      * Hands a new model to the agent, which starts using it at the next batch and closes the one before.
+     * A model handed over and replaced before the agent took it is closed here, on the caller's thread.
      *
-     * @param next the model to serve.
+     * @param next the model to serve; the agent owns it from now on.
      */
-    public void swap(final IntentModel next)
+    public void swap(final BatchPredictor next)
     {
-        final IntentModel replaced = pendingSwap.getAndSet(next);
+        final BatchPredictor replaced = pendingSwap.getAndSet(next);
         if (replaced != null)
         {
             replaced.close();
@@ -169,12 +239,23 @@ public final class InferenceAgent implements Agent
     }
 
     /**
-     * @return the model in service, or {@code null}.
+     * @return the model in service (or about to be), or {@code null}.
+     */
+    public BatchPredictor predictor()
+    {
+        final BatchPredictor pending = pendingSwap.get();
+        return pending != null ? pending : model;
+    }
+
+    /**
+     * The model in service as an {@link IntentModel}, for the server, which reads its thresholds and device.
+     *
+     * @return the model in service when it is an {@link IntentModel} (the server's always are), else
+     * {@code null}.
      */
     public IntentModel model()
     {
-        final IntentModel pending = pendingSwap.get();
-        return pending != null ? pending : model;
+        return predictor() instanceof IntentModel intentModel ? intentModel : null;
     }
 
     /**
@@ -203,10 +284,19 @@ public final class InferenceAgent implements Agent
         return expired.get();
     }
 
-    /** @return batches that failed. */
+    /** @return batches that failed, by an exception or an error. */
     public long failedBatches()
     {
         return failedBatches.get();
+    }
+
+    /**
+     * @return the error counter's value: batches failed by an exception, plus what the {@code AgentRunner}
+     * counted there when it was given the same counter.
+     */
+    public long errors()
+    {
+        return errorCounter.get();
     }
 
     /** @return the batch-size recorder (single writer: the agent). */
@@ -237,7 +327,7 @@ public final class InferenceAgent implements Agent
         {
             return 0;
         }
-        final long now = System.nanoTime();
+        final long now = clock.nanoTime();
         if (batch.size() < maxBatchSize && now - batch.get(0).enqueuedNs() < maxBatchDelayNs)
         {
             return drained;
@@ -248,10 +338,10 @@ public final class InferenceAgent implements Agent
 
     private void swapIfPending()
     {
-        final IntentModel next = pendingSwap.getAndSet(null);
+        final BatchPredictor next = pendingSwap.getAndSet(null);
         if (next != null)
         {
-            final IntentModel old = model;
+            final BatchPredictor old = model;
             model = next;
             if (old != null && old != next)
             {
@@ -262,7 +352,7 @@ public final class InferenceAgent implements Agent
 
     private void runBatch(final long now)
     {
-        final IntentModel current = model;
+        final BatchPredictor current = model;
         texts.clear();
         int live = 0;
         for (int i = 0; i < batch.size(); i++)
@@ -282,35 +372,59 @@ public final class InferenceAgent implements Agent
             texts.add(request.text());
         }
         batch.subList(live, batch.size()).clear();
-        if (live > 0)
-        {
-            predict(current, now);
-        }
-        batch.clear();
-    }
-
-    private void predict(final IntentModel current, final long start)
-    {
-        final int size = batch.size();
         try
         {
-            if (current == null)
+            if (live > 0)
             {
-                throw new IllegalStateException("no model");
+                predict(current, now);
             }
+        }
+        finally
+        {
+            // an Error escaping predict must not leave its (completed) requests for the next batch
+            batch.clear();
+            texts.clear();
+        }
+    }
+
+    private void predict(final BatchPredictor current, final long start)
+    {
+        final int size = batch.size();
+        if (current == null)
+        {
+            // defensive: offer admits nothing before a model is handed over, and doWork takes it before draining
+            completeAll(size, FallbackReason.NO_MODEL);
+            return;
+        }
+        try
+        {
             current.predict(texts, predictions);
+        }
+        catch (final Error error)
+        {
+            failedBatches.incrementAndGet();
+            completeAll(size, FallbackReason.MODEL_ERROR);
+            // the AgentRunner counts and reports it, then ends this thread (Agrona 2 rethrows Errors out of its
+            // loop); closing first means nothing waits on a queue that no thread drains any more
+            try
+            {
+                onClose();
+            }
+            catch (final Throwable closeFailure)
+            {
+                error.addSuppressed(closeFailure);
+            }
+            throw error;
         }
         catch (final Throwable ex)
         {
             failedBatches.incrementAndGet();
-            for (int i = 0; i < size; i++)
-            {
-                batch.get(i).complete(InferenceResult.fallback(
-                    current == null ? FallbackReason.NO_MODEL : FallbackReason.MODEL_ERROR));
-            }
+            errorCounter.increment();
+            completeAll(size, FallbackReason.MODEL_ERROR);
+            errorHandler.onError(new BatchFailedException(size, current.version(), ex));
             return;
         }
-        final long elapsedNs = System.nanoTime() - start;
+        final long elapsedNs = clock.nanoTime() - start;
         // counted before completing, so whoever sees a result also sees it counted
         batches.incrementAndGet();
         predicted.addAndGet(size);
@@ -323,6 +437,21 @@ public final class InferenceAgent implements Agent
             batch.get(i).complete(new InferenceResult(predictions[i], null));
             predictions[i] = null;
         }
+    }
+
+    private void completeAll(final int size, final FallbackReason reason)
+    {
+        final InferenceResult result = InferenceResult.fallback(reason);
+        for (int i = 0; i < size; i++)
+        {
+            batch.get(i).complete(result);
+            predictions[i] = null;
+        }
+    }
+
+    private boolean hasWorkOrClosed()
+    {
+        return !queue.isEmpty() || closed;
     }
 
     private final class WakeOnOfferIdleStrategy implements IdleStrategy
@@ -357,18 +486,16 @@ public final class InferenceAgent implements Agent
             long parkNs = MAX_PARK_NS;
             if (!batch.isEmpty())
             {
-                parkNs = Math.min(parkNs, batch.get(0).enqueuedNs() + maxBatchDelayNs - System.nanoTime());
+                parkNs = Math.min(parkNs, batch.get(0).enqueuedNs() + maxBatchDelayNs - clock.nanoTime());
                 if (parkNs <= 0)
                 {
                     return;
                 }
             }
-            parked = true;
-            if (queue.isEmpty() && !closed)
+            if (wakeup.prepareToPark(hasWorkOrClosed))
             {
-                LockSupport.parkNanos(parkNs);
+                wakeup.park(parkNs);
             }
-            parked = false;
         }
 
         @Override
@@ -398,12 +525,12 @@ public final class InferenceAgent implements Agent
             pending.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
         }
         batch.clear();
-        final IntentModel pending = pendingSwap.getAndSet(null);
+        final BatchPredictor pending = pendingSwap.getAndSet(null);
         if (pending != null)
         {
             pending.close();
         }
-        final IntentModel current = model;
+        final BatchPredictor current = model;
         model = null;
         if (current != null)
         {

@@ -13,7 +13,7 @@ import java.util.List;
  * Not thread-safe: owned by one thread (the inference agent), or by an evaluator. {@link #close()}
  * releases the ONNX session.
  */
-public final class IntentModel implements AutoCloseable
+public final class IntentModel implements BatchPredictor
 {
     private final String version;
     private final Intent[] labels;
@@ -43,6 +43,7 @@ public final class IntentModel implements AutoCloseable
     /**
      * @return the package version, e.g. {@code 20261125-1}.
      */
+    @Override
     public String version()
     {
         return version;
@@ -96,6 +97,7 @@ public final class IntentModel implements AutoCloseable
      * @param out             receives one prediction per text, in order.
      * @throws OrtException when ONNX Runtime fails.
      */
+    @Override
     public void predict(final List<String> normalizedTexts, final Prediction[] out) throws OrtException
     {
         final int width = runner.run(normalizedTexts, logits);

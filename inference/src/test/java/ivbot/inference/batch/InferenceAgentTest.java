@@ -2,15 +2,20 @@ package ivbot.inference.batch;
 
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.eval.LabelledQuery;
+import ivbot.inference.model.BatchPredictor;
 import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.ModelPackage;
 import ivbot.inference.model.Models;
+import ivbot.inference.model.Prediction;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -215,6 +220,68 @@ class InferenceAgentTest
         })));
         assertTrue(second.await(30, TimeUnit.SECONDS));
         assertTrue(got.get().prediction() != null);
+    }
+
+    @Test
+    void shouldCountEachFailureOnceInTheCounterSharedWithTheRunner() throws Exception
+    {
+        final List<Throwable> reported = new CopyOnWriteArrayList<>();
+        final AtomicCounter errors = InferenceAgent.newStandaloneCounter();
+        final InferenceAgent agent = new InferenceAgent(64, 4, 0, SystemNanoClock.INSTANCE, reported::add, errors);
+        final AtomicInteger calls = new AtomicInteger();
+        final IntentModel real = dummyModel();
+        agent.swap(new BatchPredictor()
+        {
+            @Override
+            public String version()
+            {
+                return "flaky";
+            }
+
+            @Override
+            public void predict(final List<String> normalizedTexts, final Prediction[] out) throws Exception
+            {
+                switch (calls.incrementAndGet())
+                {
+                    case 1 -> throw new IllegalStateException("test: session closed");
+                    case 3 -> throw new OutOfMemoryError("test: Java heap space");
+                    default -> real.predict(normalizedTexts, out);
+                }
+            }
+
+            @Override
+            public void close()
+            {
+                real.close();
+            }
+        });
+        // as ModelRuntime wires it: the runner gets the agent's handler and counter
+        runner = new AgentRunner(agent.idleStrategy(), reported::add, errors, agent);
+        AgentRunner.startOnThread(runner);
+        // an exception: that batch fails and the agent goes on; an Error: that batch fails and the agent ends
+        final FallbackReason[] expected = {FallbackReason.MODEL_ERROR, null, FallbackReason.MODEL_ERROR};
+        for (final FallbackReason reason : expected)
+        {
+            final AtomicReference<InferenceResult> got = new AtomicReference<>();
+            final CountDownLatch done = new CountDownLatch(1);
+            assertNull(agent.offer(new InferenceRequest("年假几天", System.nanoTime(), far(), Runnable::run, r ->
+            {
+                got.set(r);
+                done.countDown();
+            })));
+            assertTrue(done.await(30, TimeUnit.SECONDS));
+            assertEquals(reason, got.get().fallback());
+        }
+        runner.thread().join(30_000);
+        assertEquals(Thread.State.TERMINATED, runner.thread().getState(), "Agrona's runner ends on an Error");
+        assertEquals(FallbackReason.NO_MODEL, agent.offer(new InferenceRequest("年假几天", System.nanoTime(), far(),
+            Runnable::run, r -> { })), "refused at once, not queued for a thread that is gone");
+        assertEquals(2, agent.failedBatches());
+        assertEquals(2, errors.get(), "the exception counted by the agent, the Error by the runner");
+        assertEquals(2, agent.errors());
+        assertEquals(2, reported.size(), reported.toString());
+        assertTrue(reported.get(0) instanceof BatchFailedException, reported.toString());
+        assertTrue(reported.get(1) instanceof OutOfMemoryError, "the Error escaped to the runner: " + reported);
     }
 
     @Test

@@ -1,10 +1,14 @@
 package ivbot.server.intent;
 
 import ivbot.inference.batch.InferenceAgent;
+import ivbot.inference.batch.RateLimitedErrorLog;
 import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.model.ModelRepository;
 import ivbot.inference.model.OrtSessions;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +22,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * The model side of a running server: the inference agent on its own thread, the model repository with
  * its validation gate, and a poller that checks the repository for new versions.
+ * <p>
+ * Errors: the agent and its {@code AgentRunner} share one error handler (a {@link RateLimitedErrorLog}, at
+ * most one ERROR line per kind of error every 10 s) and one error counter, read by
+ * {@link InferenceAgent#errors()}: a failed batch is counted by the agent, an {@link Error} (which ends the
+ * inference thread, the server then answering by rules with {@code no_model}) by the runner.
  */
 public final class ModelRuntime implements AutoCloseable
 {
@@ -82,7 +91,11 @@ public final class ModelRuntime implements AutoCloseable
             throw new IllegalArgumentException("--intra-op-threads=" + settings.intraOpThreads + " (expected: > 0)");
         }
         final List<LabelledQuery> gate = LabelledQuery.readTsv(settings.gateData);
-        final InferenceAgent agent = new InferenceAgent(settings.queueCapacity, settings.maxBatchSize, settings.maxBatchDelayUs);
+        final ErrorHandler errorLog = new RateLimitedErrorLog(LoggerFactory.getLogger(InferenceAgent.class), "inference",
+            RateLimitedErrorLog.DEFAULT_INTERVAL_NS, SystemNanoClock.INSTANCE);
+        final AtomicCounter errors = InferenceAgent.newStandaloneCounter();
+        final InferenceAgent agent = new InferenceAgent(settings.queueCapacity, settings.maxBatchSize, settings.maxBatchDelayUs,
+            SystemNanoClock.INSTANCE, errorLog, errors);
         final ModelRepository repository = new ModelRepository(settings.repository, gate, settings.maxF1Drop,
             settings.device, settings.intraOpThreads, settings.maxBatchSize, model ->
             {
@@ -94,9 +107,7 @@ public final class ModelRuntime implements AutoCloseable
         {
             LOG.warn("no usable model in {}: answering with the rule engine (fallback_reason no_model)", settings.repository);
         }
-        final AgentRunner runner = new AgentRunner(
-            agent.idleStrategy(),
-            error -> LOG.error("inference agent error", error), null, agent);
+        final AgentRunner runner = new AgentRunner(agent.idleStrategy(), errorLog, errors, agent);
         AgentRunner.startOnThread(runner);
         ScheduledExecutorService poller = null;
         if (settings.pollMs > 0)

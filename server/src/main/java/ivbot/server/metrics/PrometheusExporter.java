@@ -72,6 +72,9 @@ public final class PrometheusExporter
         final InferenceAgent agent = classifier.agent();
         header(out, "ivbot_inference_queue_depth", "gauge", "Model requests waiting for the inference thread.");
         out.append("ivbot_inference_queue_depth ").append(agent == null ? 0 : agent.queueDepth()).append('\n');
+        header(out, "ivbot_inference_errors_total", "counter",
+            "Failed inference batches, and errors that ended the inference thread.");
+        out.append("ivbot_inference_errors_total ").append(agent == null ? 0 : agent.errors()).append('\n');
         final IntentModel model = agent == null ? null : agent.model();
         header(out, "ivbot_model_info", "gauge", "The model in service.");
         if (model != null)

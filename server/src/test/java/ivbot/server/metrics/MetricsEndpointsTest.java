@@ -99,6 +99,7 @@ class MetricsEndpointsTest
         assertEquals(3.0, samples.get("ivbot_requests_total{source=\"rules\"}"));
         assertEquals(1.0, samples.get("ivbot_errors_total"));
         assertEquals(3.0, samples.get("ivbot_fallbacks_total{reason=\"no_model\"}"));
+        assertEquals(0.0, samples.get("ivbot_inference_errors_total"), "no agent: no inference errors");
         assertEquals(1.0, samples.get("ivbot_session_store_up"));
         assertEquals(1.0, samples.get("ivbot_session_store_state{state=\"up\"}"));
         assertEquals(0.0, samples.get("ivbot_session_store_pending_writes"));
