@@ -118,6 +118,8 @@ class OpenInternetTest
             final long sent = flood(socket, request, 3_000);
             final long directGrowth = usedDirectMemory() - directBefore;
             final long rssGrowth = rssBytes() - rssBefore;
+            System.out.println("HTTP flood: " + sent + " requests sent, direct memory +" + (directGrowth >> 10) +
+                " KiB, RSS +" + (rssGrowth >> 20) + " MiB");
             // per connection: the high water mark (64 KiB) plus one response, and what one 16 KiB read decodes
             assertTrue(directGrowth < 16L << 20, "direct memory grew " + (directGrowth >> 10) + " KiB after " + sent + " requests");
             assertTrue(rssGrowth < 200L << 20, "RSS grew " + (rssGrowth >> 20) + " MiB after " + sent + " requests");
@@ -133,13 +135,19 @@ class OpenInternetTest
              Socket socket = server.connect(5_000))
         {
             socket.setReceiveBufferSize(4096);
-            final ivbot.proto.Frame frame = ivbot.proto.Frame.newBuilder().setChatRequest(ivbot.proto.ChatRequest.newBuilder()
-                .setToken(TestServer.token("frame-flooder")).setQuery("校招生年假几天")).build();
+            // authenticate the connection once, then small requests on one session whose replies are far larger
             final ByteArrayOutputStream framed = new ByteArrayOutputStream();
-            frame.writeDelimitedTo(framed);
+            ivbot.proto.Frame.newBuilder().setAuth(ivbot.proto.Auth.newBuilder().setToken(TestServer.token("frame-flooder")))
+                .build().writeDelimitedTo(framed);
+            socket.getOutputStream().write(framed.toByteArray());
+            framed.reset();
+            ivbot.proto.Frame.newBuilder().setChatRequest(ivbot.proto.ChatRequest.newBuilder()
+                .setSessionId("frameflood01").setQuery("年假")).build().writeDelimitedTo(framed);
             final long directBefore = usedDirectMemory();
             final long sent = flood(socket, framed.toByteArray(), 3_000);
             final long directGrowth = usedDirectMemory() - directBefore;
+            System.out.println("frame flood: " + sent + " frames sent, direct memory +" + (directGrowth >> 10) + " KiB, replies " +
+                server.chat().metrics().replies() + ", errors " + server.chat().metrics().errors());
             assertTrue(directGrowth < 16L << 20, "direct memory grew " + (directGrowth >> 10) + " KiB after " + sent + " frames");
             assertAnswersHealthz(server);
             socket.close();
