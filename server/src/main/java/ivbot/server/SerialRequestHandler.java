@@ -48,6 +48,10 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
     private final int maxPending;
     private final int maxQueued;
     private final ArrayDeque<I> pending = new ArrayDeque<>();
+    // arrival times of the pending requests, in the same order: a ring as long as the queue can get
+    private final long[] arrivals;
+    private int arrivalHead;
+    private long currentArrivalNs;
     private boolean busy;
     private boolean closed;
     private RequestTimeoutHandler requestTimeout;
@@ -65,6 +69,19 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         this.requestType = requestType;
         this.maxPending = maxPending;
         this.maxQueued = Math.max(maxPending * MAX_QUEUED_FACTOR, MIN_MAX_QUEUED);
+        this.arrivals = new long[maxQueued + 1];
+    }
+
+    /**
+     * When the request being processed arrived: read from {@link #process}, so that its deadline and its
+     * latency count the time it waited behind the connection's earlier requests. A request that waited past
+     * its deadline is then answered at once (by the rules) instead of waiting for the model again.
+     *
+     * @return {@link System#nanoTime()} when the request now in {@link #process} was read.
+     */
+    protected final long arrivalNanos()
+    {
+        return currentArrivalNs;
     }
 
     /**
@@ -109,6 +126,7 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         {
             requestTimeout.requestComplete();
         }
+        arrivals[(arrivalHead + pending.size()) % arrivals.length] = System.nanoTime();
         pending.add(requestType.cast(msg));
         if (pending.size() > maxQueued)
         {
@@ -158,6 +176,8 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
             {
                 break;
             }
+            currentArrivalNs = arrivals[arrivalHead];
+            arrivalHead = (arrivalHead + 1) % arrivals.length;
             busy = true;
             final AtomicInteger inFlight = ctx.channel().attr(IN_FLIGHT).get();
             if (inFlight != null)
@@ -273,6 +293,7 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         {
             ReferenceCountUtil.release(request);
         }
+        arrivalHead = 0;
     }
 
     @Override

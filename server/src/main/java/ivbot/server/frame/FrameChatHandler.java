@@ -74,7 +74,7 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
                         .build());
                 case CHAT_REQUEST:
                     final ChatRequest request = frame.getChatRequest();
-                    return chat.chat(principal(request.getToken()), request, System.nanoTime(), ctx.executor())
+                    return chat.chat(principal(request.getToken()), request, arrivalNanos(), ctx.executor())
                         .thenApply(reply -> Frame.newBuilder().setChatReply(reply).build());
                 case HEARTBEAT:
                     final Heartbeat heartbeat = frame.getHeartbeat();

@@ -87,7 +87,8 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
     {
         try
         {
-            return route(ctx, request, System.nanoTime());
+            // deadline and latency count from arrival, queueing behind the connection's earlier requests included
+            return route(ctx, request, arrivalNanos());
         }
         catch (final RuntimeException ex)
         {
