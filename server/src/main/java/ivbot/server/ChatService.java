@@ -53,7 +53,7 @@ public final class ChatService
     private final DialogManager dialog;
     private final Supplier<KnowledgeBase> knowledgeBase;
     private final LongSupplier clockMs;
-    private final ServerMetrics metrics = new ServerMetrics();
+    private final ServerMetrics metrics;
     // one line per interval while a store is in trouble, not one per request
     private final LogThrottle readWarnings = new LogThrottle(LOG_INTERVAL_NS);
     private final LogThrottle writeWarnings = new LogThrottle(LOG_INTERVAL_NS);
@@ -64,14 +64,22 @@ public final class ChatService
      * @param dialog        the multi-turn resolver.
      * @param knowledgeBase supplies the knowledge-base snapshot in service.
      * @param clockMs       wall clock in epoch milliseconds.
+     * @param metrics       where session latencies and session errors are recorded (the transports record
+     *                      replies and errors in the same one).
      */
     public ChatService(
         final SessionStore store,
         final IntentClassifier classifier,
         final DialogManager dialog,
         final Supplier<KnowledgeBase> knowledgeBase,
-        final LongSupplier clockMs)
+        final LongSupplier clockMs,
+        final ServerMetrics metrics)
     {
+        if (metrics == null)
+        {
+            throw new IllegalArgumentException("metrics=null (expected: non-null)");
+        }
+        this.metrics = metrics;
         this.store = store;
         this.classifier = classifier;
         this.dialog = dialog;
@@ -85,22 +93,6 @@ public final class ChatService
     public SessionStore store()
     {
         return store;
-    }
-
-    /**
-     * @return the latency recorders and counters.
-     */
-    public ServerMetrics metrics()
-    {
-        return metrics;
-    }
-
-    /**
-     * @return the intent classifier.
-     */
-    public IntentClassifier classifier()
-    {
-        return classifier;
     }
 
     /**

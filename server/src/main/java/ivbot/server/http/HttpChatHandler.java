@@ -22,6 +22,8 @@ import ivbot.server.LingeringClose;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.RequestGuard;
 import ivbot.server.auth.Principal;
+import ivbot.server.metrics.MetricsReporter;
+import ivbot.server.metrics.OpsStatsJson;
 import ivbot.server.metrics.PrometheusExporter;
 
 import org.slf4j.Logger;
@@ -41,7 +43,7 @@ import java.util.concurrent.CompletableFuture;
  *   GET    /healthz                     the process is up
  *   GET    /readyz                      the session store is reachable (503 when degraded)
  *   GET    /metrics                     Prometheus text format (no token)
- *   GET    /v1/ops/stats                the operator figures (bearer token), see {@link OpsStats}
+ *   GET    /v1/ops/stats                the operator figures (bearer token, ops role), see {@link OpsStatsJson}
  *   GET    /, /ops, /static/{name}      the browser pages, see {@link StaticContent}
  * </pre>
  * Requests of a connection are answered in order (see {@link SerialRequestHandler}); keep-alive and
@@ -62,24 +64,25 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
     private final ChatService chat;
     private final RequestGuard guard;
     private final StaticContent staticContent;
-    private final OpsStats opsStats;
+    private final MetricsReporter reporter;
     private InetAddress client;
 
     /**
      * @param chat          the chat service.
      * @param guard         the request front: client address, tokens and rate limits.
+     * @param reporter      the metrics: replies and errors are recorded in its recorders, and its latest
+     *                      snapshot answers {@code /metrics} and {@code /v1/ops/stats}.
      * @param maxPending    the most pipelined requests queued before reading pauses.
      * @param staticContent the browser pages.
-     * @param opsStats      the operator figures; records every chat reply.
      */
-    public HttpChatHandler(final ChatService chat, final RequestGuard guard, final int maxPending,
-        final StaticContent staticContent, final OpsStats opsStats)
+    public HttpChatHandler(final ChatService chat, final RequestGuard guard, final MetricsReporter reporter,
+        final int maxPending, final StaticContent staticContent)
     {
         super(FullHttpRequest.class, maxPending);
         this.chat = chat;
         this.guard = guard;
+        this.reporter = reporter;
         this.staticContent = staticContent;
-        this.opsStats = opsStats;
     }
 
     @Override
@@ -135,14 +138,14 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
                 return CompletableFuture.completedFuture(readiness(request));
             case "/metrics":
                 requireMethod(method, HttpMethod.GET);
-                return CompletableFuture.completedFuture(new Metrics(PrometheusExporter.scrape(chat)));
+                return CompletableFuture.completedFuture(new Metrics(PrometheusExporter.scrape(reporter.snapshot())));
             case "/v1/ops/stats":
                 requireMethod(method, HttpMethod.GET);
                 if (!authenticate(request).hasRole(Principal.OPS))
                 {
                     throw ChatException.forbidden("the operator figures need a token with the '" + Principal.OPS + "' role");
                 }
-                return CompletableFuture.completedFuture(opsStats);
+                return CompletableFuture.completedFuture(new OpsFigures());
             default:
                 return sessions(request, path, method);
         }
@@ -292,7 +295,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         if (error != null)
         {
             response = errorResponse(ctx, request, error, keepAlive);
-            chat.metrics().recordError();
+            reporter.metrics().recordError();
         }
         else if (result instanceof ChatReply)
         {
@@ -301,8 +304,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             ChatJsonCodec.writeChatReply(reply, body);
             response = HttpResponses.json(HttpResponseStatus.OK, body, keepAlive);
             final long latencyUs = (long)(reply.getLatencyMs() * 1000.0);
-            chat.metrics().recordReply(latencyUs, reply.getSource());
-            opsStats.recordChat(latencyUs);
+            reporter.metrics().recordReply(latencyUs, reply.getSource());
         }
         else if (result instanceof Metrics)
         {
@@ -316,10 +318,10 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             final boolean loopback = client != null && client.isLoopbackAddress();
             response = staticContent.lookup(((StaticPage)result).path, ctx.alloc(), keepAlive, loopback);
         }
-        else if (result instanceof OpsStats)
+        else if (result instanceof OpsFigures)
         {
             final ByteBuf body = ctx.alloc().buffer(512);
-            opsStats.write(body);
+            OpsStatsJson.write(reporter.snapshot(), body);
             response = HttpResponses.json(HttpResponseStatus.OK, body, keepAlive);
         }
         else
@@ -406,6 +408,13 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             this.text = text;
         }
+    }
+
+    /**
+     * The operator figures of {@code GET /v1/ops/stats}.
+     */
+    private static final class OpsFigures
+    {
     }
 
     /**
