@@ -53,6 +53,8 @@ final class EvalDialogsCommand implements Callable<Integer>
             System.err.println("--classifier=" + classifier + " (expected: rules or model)");
             return 2;
         }
+        InputFiles.requireReadable("--data", data);
+        InputFiles.requireReadable("--kb", kb);
         model.noModel = "rules".equals(classifier);
         model.pollMs = 0;
         final KnowledgeBase knowledgeBase = KnowledgeBase.load(kb);

@@ -46,7 +46,7 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--io-threads", defaultValue = "0", description = "Event-loop threads, 0 = cores (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
-    @Option(names = "--redis", description = "redis://host:port, redis-sentinel://host:port[,host:port]#master or redis-cluster://host:port[,host:port...]; in-process store when absent.")
+    @Option(names = "--redis", description = "redis://host:port (rediss:// for TLS), redis-sentinel://host:port[,host:port]#master or redis-cluster://host:port[,host:port...]; in-process store when absent.")
     String redis;
 
     @Option(names = "--redis-timeout-ms", defaultValue = "1000", description = "Redis command timeout (default: ${DEFAULT-VALUE}).")
@@ -73,7 +73,7 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--jwt-public-key", description = "PEM public key (RSA: RS256, EC: ES256) instead of the HS256 secret.")
     Path jwtPublicKey;
 
-    @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: ~/.ivbot/dev-jwt-secret).")
+    @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: $IVBOT_STATE_DIR/dev-jwt-secret, else ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
     @Option(names = "--request-timeout-ms", defaultValue = "10000", description = "How long one request may take to arrive, from its first byte (default: ${DEFAULT-VALUE}).")
