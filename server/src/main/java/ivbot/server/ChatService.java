@@ -1,5 +1,6 @@
 package ivbot.server;
 
+import io.netty.util.concurrent.EventExecutor;
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 import ivbot.proto.ChatReply;
@@ -21,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -30,8 +32,10 @@ import java.util.function.Supplier;
  * session, classify, resolve the turn against the session, answer from the knowledge base, write the
  * session, reply. Failures the client caused complete the future with a {@link ChatException}.
  * <p>
- * Thread-safe. Called on event loops; futures complete on the caller's thread for the in-process store
- * and on Redis I/O threads for Redis.
+ * Thread-safe. Called on an event loop, and a turn's logic (ownership check, dialog, knowledge base, reply
+ * building) runs on that same loop whatever the store does: a store's completion on a Redis I/O thread hops
+ * back to the loop once, explicitly (see {@link #onLoop}); the returned future completes on the loop, so the
+ * transport encodes there too. Only session-latency recording may run on a Redis I/O thread.
  */
 public final class ChatService
 {
@@ -53,7 +57,7 @@ public final class ChatService
     private final DialogManager dialog;
     private final Supplier<KnowledgeBase> knowledgeBase;
     private final LongSupplier clockMs;
-    private final ServerMetrics metrics = new ServerMetrics();
+    private final ServerMetrics metrics;
     // one line per interval while a store is in trouble, not one per request
     private final LogThrottle readWarnings = new LogThrottle(LOG_INTERVAL_NS);
     private final LogThrottle writeWarnings = new LogThrottle(LOG_INTERVAL_NS);
@@ -64,14 +68,22 @@ public final class ChatService
      * @param dialog        the multi-turn resolver.
      * @param knowledgeBase supplies the knowledge-base snapshot in service.
      * @param clockMs       wall clock in epoch milliseconds.
+     * @param metrics       where session latencies and session errors are recorded (the transports record
+     *                      replies and errors in the same one).
      */
     public ChatService(
         final SessionStore store,
         final IntentClassifier classifier,
         final DialogManager dialog,
         final Supplier<KnowledgeBase> knowledgeBase,
-        final LongSupplier clockMs)
+        final LongSupplier clockMs,
+        final ServerMetrics metrics)
     {
+        if (metrics == null)
+        {
+            throw new IllegalArgumentException("metrics=null (expected: non-null)");
+        }
+        this.metrics = metrics;
         this.store = store;
         this.classifier = classifier;
         this.dialog = dialog;
@@ -85,22 +97,6 @@ public final class ChatService
     public SessionStore store()
     {
         return store;
-    }
-
-    /**
-     * @return the latency recorders and counters.
-     */
-    public ServerMetrics metrics()
-    {
-        return metrics;
-    }
-
-    /**
-     * @return the intent classifier.
-     */
-    public IntentClassifier classifier()
-    {
-        return classifier;
     }
 
     /**
@@ -146,7 +142,9 @@ public final class ChatService
         if (requestedId.isEmpty())
         {
             final String sessionId = SessionIds.newId();
-            return classified.thenCompose(turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos));
+            return classified.thenComposeAsync(
+                turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop),
+                onLoop(loop));
         }
         final long readStartNs = System.nanoTime();
         final CompletableFuture<Loaded> loaded = store.load(requestedId).handle((session, error) ->
@@ -164,7 +162,8 @@ public final class ChatService
             }
             return new Loaded(session, false);
         });
-        return loaded.thenCombine(classified, (state, turn) ->
+        // the session read may finish last, on a Redis I/O thread: the turn continues on the loop
+        return loaded.thenCombineAsync(classified, (state, turn) ->
         {
             if (state.session != null && !state.session.user().equals(principal.subject()))
             {
@@ -173,10 +172,11 @@ public final class ChatService
             if (state.session != null && state.session.isEvicted())
             {
                 // removed to make room while it was still alive: start over, and say the context is gone
-                return answer(principal, request, turn, callerAudience, requestedId, null, true, startNanos);
+                return answer(principal, request, turn, callerAudience, requestedId, null, true, startNanos, loop);
             }
-            return answer(principal, request, turn, callerAudience, requestedId, state.session, state.contextLost, startNanos);
-        }).thenCompose(f -> f);
+            return answer(principal, request, turn, callerAudience, requestedId, state.session, state.contextLost,
+                startNanos, loop);
+        }, onLoop(loop)).thenCompose(f -> f);
     }
 
     private record Loaded(Session session, boolean contextLost)
@@ -191,7 +191,8 @@ public final class ChatService
         final String sessionId,
         final Session session,
         final boolean contextLost,
-        final long startNanos)
+        final long startNanos,
+        final ScheduledExecutorService loop)
     {
         final TurnResolution turn = dialog.resolve(session, classification, callerAudience, principal.track());
         final String answer = answerText(turn);
@@ -218,7 +219,8 @@ public final class ChatService
         }
 
         final long writeStartNs = System.nanoTime();
-        return store.save(next).handle((ignored, error) ->
+        // the write's completion comes on a Redis I/O thread: the reply is built (and later encoded) on the loop
+        return store.save(next).handleAsync((ignored, error) ->
         {
             metrics.record(Stage.SESSION_WRITE, (System.nanoTime() - writeStartNs) / 1000);
             final boolean storeDown = error != null && SessionStoreUnavailableException.isCause(error);
@@ -243,11 +245,40 @@ public final class ChatService
                 // the store is down (nothing was attempted): go on without context, and say so
                 LOG.debug("session {} not written, store down: {}", sessionId, error.toString());
             }
+            // latency_ms: from the full request's arrival at the handler to this reply built on the loop, after
+            // the session write; the transport's encoding and the socket write come after it
             return reply
                 .setContextLost(contextLost || storeDown)
                 .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
                 .build();
-        });
+        }, onLoop(loop));
+    }
+
+    /**
+     * The executor that continues a turn on its connection's event loop: inline when the completing thread
+     * already is that loop (the in-process store, a result the loop delivered), else one task on the loop.
+     *
+     * @param loop the turn's event loop.
+     * @return the executor.
+     */
+    static Executor onLoop(final ScheduledExecutorService loop)
+    {
+        if (loop instanceof EventExecutor)
+        {
+            final EventExecutor executor = (EventExecutor)loop;
+            return task ->
+            {
+                if (executor.inEventLoop())
+                {
+                    task.run();
+                }
+                else
+                {
+                    executor.execute(task);
+                }
+            };
+        }
+        return loop;
     }
 
     private static boolean isConflict(final Throwable error)

@@ -28,9 +28,7 @@ import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.frame.FrameChatHandler;
 import ivbot.server.http.HttpChatHandler;
 import ivbot.server.http.JsonHttpObjectAggregator;
-import ivbot.server.http.OpsStats;
-import ivbot.server.metrics.MetricsOpsSource;
-import ivbot.server.metrics.MetricsRegistry;
+import ivbot.server.metrics.MetricsReporter;
 import ivbot.server.http.StaticContent;
 import ivbot.server.limit.RateLimiter;
 import org.slf4j.Logger;
@@ -73,8 +71,7 @@ public final class IvbotServer implements AutoCloseable
     private final ServerConfig config;
     private final ChatService chat;
     private final StaticContent staticContent;
-    private final OpsStats opsStats;
-    private final MetricsRegistry metricsRegistry;
+    private final MetricsReporter reporter;
     private final ConnectionLimitHandler connectionLimit;
     private final RequestGuard guard;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -84,38 +81,42 @@ public final class IvbotServer implements AutoCloseable
     private Channel serverChannel;
 
     /**
-     * A server without a dev token in its chat page, whose operator figures come from its metrics.
+     * A server without a dev token in its chat page.
      *
      * @param config        the concluded settings.
      * @param chat          the chat service.
+     * @param reporter      the metrics reporter: started by {@link #start()} at {@code metricsIntervalMs},
+     *                      stopped by {@link #close()}; its recorders are written by the handlers.
      * @param authenticator the token verifier.
      */
-    public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator)
+    public IvbotServer(final ServerConfig config, final ChatService chat, final MetricsReporter reporter,
+        final JwtAuthenticator authenticator)
     {
-        this(config, chat, authenticator, new StaticContent(null), null);
+        this(config, chat, reporter, authenticator, new StaticContent(null));
     }
 
     /**
      * @param config        the concluded settings.
      * @param chat          the chat service.
+     * @param reporter      the metrics reporter: started by {@link #start()} at {@code metricsIntervalMs},
+     *                      stopped by {@link #close()}; its recorders are written by the handlers, and its
+     *                      snapshots serve {@code /metrics} and {@code /v1/ops/stats}.
      * @param authenticator the token verifier.
      * @param staticContent the browser pages ({@code new StaticContent(devToken)} in dev mode).
-     * @param opsStats      the figures of {@code GET /v1/ops/stats}, or {@code null} for the server's metrics.
      */
-    public IvbotServer(final ServerConfig config, final ChatService chat, final JwtAuthenticator authenticator,
-        final StaticContent staticContent, final OpsStats opsStats)
+    public IvbotServer(final ServerConfig config, final ChatService chat, final MetricsReporter reporter,
+        final JwtAuthenticator authenticator, final StaticContent staticContent)
     {
         this.config = config;
         this.chat = chat;
+        this.reporter = reporter;
         this.staticContent = staticContent;
         this.connectionLimit = new ConnectionLimitHandler(config.maxConnections, config.maxConnectionsPerAddress,
             config.trustedProxyAddresses());
-        this.guard = new RequestGuard(authenticator, chat.metrics(),
+        this.guard = new RequestGuard(authenticator, reporter.metrics(),
             new RateLimiter(config.userRatePerSecond, config.userBurst, MAX_LIMITED_KEYS, System::nanoTime),
             new RateLimiter(config.addressRatePerSecond, config.addressBurst, MAX_LIMITED_KEYS, System::nanoTime),
             config.trustedProxyAddresses(), System::currentTimeMillis);
-        this.metricsRegistry = new MetricsRegistry(chat, MetricsRegistry.platform(), config.metricsIntervalMs);
-        this.opsStats = opsStats != null ? opsStats : new OpsStats(new MetricsOpsSource(metricsRegistry), latencyUs -> { });
         if (Epoll.isAvailable())
         {
             group = new MultiThreadIoEventLoopGroup(config.ioThreads, EpollIoHandler.newFactory());
@@ -160,6 +161,7 @@ public final class IvbotServer implements AutoCloseable
                 }
             });
         serverChannel = bootstrap.bind(config.host, config.port).sync().channel();
+        reporter.start(config.metricsIntervalMs);
         LOG.info("ivbot listening on {} ({}, {} event loops, sessions: {})",
             serverChannel.localAddress(), transport, config.ioThreads, chat.store().describe());
         return this;
@@ -182,11 +184,12 @@ public final class IvbotServer implements AutoCloseable
     }
 
     /**
-     * @return the metrics publisher (JMX registration and remote JMX are up to the caller).
+     * @return the metrics reporter (JMX registration and remote JMX are up to the caller, see
+     *     {@code JmxExporter}).
      */
-    public MetricsRegistry metricsRegistry()
+    public MetricsReporter reporter()
     {
-        return metricsRegistry;
+        return reporter;
     }
 
     /**
@@ -226,7 +229,7 @@ public final class IvbotServer implements AutoCloseable
             LOG.warn("shutting down with {} requests still in flight after {} ms", inFlight.get(), config.shutdownTimeoutMs);
         }
         group.shutdownGracefully(0, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-        metricsRegistry.close();
+        reporter.close();
     }
 
 
@@ -241,7 +244,7 @@ public final class IvbotServer implements AutoCloseable
                     .setMaxInitialLineLength(4096)
                     .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
                 .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes, MAX_DISCARD_BODIES * config.maxBodyBytes))
-                .addLast(CHAT, new HttpChatHandler(chat, guard, config.maxPipelined, staticContent, opsStats));
+                .addLast(CHAT, new HttpChatHandler(chat, guard, reporter, config.maxPipelined, staticContent));
         }
 
         @Override
@@ -249,7 +252,7 @@ public final class IvbotServer implements AutoCloseable
         {
             pipeline.addLast(FRAME_DECODER, new VarintFrameDecoder(config.maxFrameBytes))
                 .addLast(FRAME_ENCODER, VarintFrameEncoder.INSTANCE)
-                .addLast(CHAT, new FrameChatHandler(chat, guard, config.maxPipelined));
+                .addLast(CHAT, new FrameChatHandler(chat, guard, reporter.metrics(), config.maxPipelined));
         }
     }
 

@@ -12,6 +12,7 @@
   var MIN_WINDOW_MS = 60 * 1000;
   var REQUEST_TIMEOUT_MS = 5000;
   var COLORS = { qps: '#2457d6', p50: '#0f8a5f', p99: '#d9480f', grid: '#e3e8f0', axis: '#98a2b3', text: '#667085' };
+  // display names only: the bars follow the reasons the server sends, so a new reason shows (by its id) untranslated
   var FALLBACK_ZH = { deadline: '超时', queue_full: '队列已满', model_error: '模型错误', no_model: '无可用模型', user_share: '单用户限额' };
   var MSG = {
     signIn: '登录已失效，请重新输入令牌',
@@ -245,10 +246,11 @@
 
     var fallbacks = data.fallbacks || {};
     var totalFallbacks = 0;
-    Object.keys(FALLBACK_ZH).forEach(function (k) { totalFallbacks += fallbacks[k] || 0; });
-    bars(el.fallbackBars, Object.keys(FALLBACK_ZH).map(function (k) {
+    var reasons = Object.keys(fallbacks);
+    reasons.forEach(function (k) { totalFallbacks += fallbacks[k] || 0; });
+    bars(el.fallbackBars, reasons.map(function (k) {
       var n = fallbacks[k] || 0;
-      return { label: FALLBACK_ZH[k], value: n, text: fmt(n, 0) + (totalFallbacks ? '（' + pct(n / totalFallbacks) + '）' : '') };
+      return { label: FALLBACK_ZH[k] || k, value: n, text: fmt(n, 0) + (totalFallbacks ? '（' + pct(n / totalFallbacks) + '）' : '') };
     }), 'fallback', '');
 
     var batch = data.batch_size || {};

@@ -6,9 +6,10 @@ import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.intent.IntentClassifier;
-import ivbot.server.http.OpsStats;
 import ivbot.server.http.StaticContent;
 import ivbot.server.kb.KnowledgeBase;
+import ivbot.server.metrics.MetricsReporter;
+import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.SessionStore;
 
@@ -32,17 +33,20 @@ public final class TestServer implements AutoCloseable
     final SessionStore store;
     final ChatService chat;
     final IvbotServer server;
+    final MetricsReporter reporter;
 
     private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
         final StaticContent pages)
     {
         this.store = store;
-        this.chat = new ChatService(store, classifier, new DialogManager(), TestServer::kb, System::currentTimeMillis);
+        final ServerMetrics metrics = new ServerMetrics();
+        this.chat = new ChatService(store, classifier, new DialogManager(), TestServer::kb, System::currentTimeMillis, metrics);
+        this.reporter = new MetricsReporter(metrics, classifier, store, System::nanoTime);
         try
         {
             final JwtAuthenticator authenticator = JwtAuthenticator.hmac(SECRET, System::currentTimeMillis);
-            this.server = (pages == null ? new IvbotServer(config, chat, authenticator) :
-                new IvbotServer(config, chat, authenticator, pages, OpsStats.simple(store))).start();
+            this.server = new IvbotServer(config, chat, reporter, authenticator,
+                pages == null ? new StaticContent(null) : pages).start();
         }
         catch (final InterruptedException ex)
         {
@@ -114,9 +118,12 @@ public final class TestServer implements AutoCloseable
         return new TestServer(store, config.conclude(), classifier, pages);
     }
 
-    public ivbot.server.metrics.MetricsRegistry metricsRegistry()
+    /**
+     * @return the server's metrics reporter (tests call {@code roll()} instead of waiting for an interval).
+     */
+    public MetricsReporter reporter()
     {
-        return server.metricsRegistry();
+        return reporter;
     }
 
     public ChatService chat()

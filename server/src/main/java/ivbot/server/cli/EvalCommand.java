@@ -47,6 +47,8 @@ final class EvalCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        InputFiles.requireReadable("--data", data);
+        InputFiles.requireReadable("--model", model);
         if (!"rules".equals(classifier) && !"model".equals(classifier))
         {
             System.err.println("--classifier=" + classifier + " (expected: rules or model)");

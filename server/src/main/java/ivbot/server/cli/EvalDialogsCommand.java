@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 import ivbot.server.ChatService;
+import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.auth.Principal;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.kb.KnowledgeBase;
@@ -52,6 +53,8 @@ final class EvalDialogsCommand implements Callable<Integer>
             System.err.println("--classifier=" + classifier + " (expected: rules or model)");
             return 2;
         }
+        InputFiles.requireReadable("--data", data);
+        InputFiles.requireReadable("--kb", kb);
         model.noModel = "rules".equals(classifier);
         model.pollMs = 0;
         final KnowledgeBase knowledgeBase = KnowledgeBase.load(kb);
@@ -60,7 +63,8 @@ final class EvalDialogsCommand implements Callable<Integer>
         try (InMemorySessionStore store = new InMemorySessionStore(100_000, 600, Ticker.systemTicker()))
         {
             final ChatService chat = new ChatService(
-                store, started.classifier(), new DialogManager(), () -> knowledgeBase, System::currentTimeMillis);
+                store, started.classifier(), new DialogManager(), () -> knowledgeBase, System::currentTimeMillis,
+                new ServerMetrics());
             System.out.println(run(chat, data, loop));
         }
         finally

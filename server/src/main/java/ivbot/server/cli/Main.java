@@ -4,13 +4,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code ivbot} command line: {@code serve}, {@code token}, {@code eval}, {@code eval-dialogs}.
+ * The {@code ivbot} command line: {@code serve}, {@code token}, {@code eval}, {@code eval-dialogs},
+ * {@code train}; the {@code ivbot} script runs {@code bench} (the load harness, in the perf module) itself.
  */
 @Command(
     name = "ivbot",
     mixinStandardHelpOptions = true,
     version = "ivbot 0.1.0",
     description = "Recruiting and HR-policy chat assistant server.",
+    footer = {"", "Also: bench   Load harness (open or closed loop) against a running server; see 'ivbot bench --help'."},
     subcommands = {ServeCommand.class, TokenCommand.class, EvalCommand.class, EvalDialogsCommand.class,
         TrainCommand.class})
 public final class Main implements Runnable
@@ -37,7 +39,10 @@ public final class Main implements Runnable
     {
         return new CommandLine(new Main()).setExecutionExceptionHandler((ex, cmd, parsed) ->
         {
-            cmd.getErr().println("ivbot " + cmd.getCommandName() + ": " + ex.getMessage());
+            // a missing file deep inside a command says so, not just its path
+            final String message = ex instanceof java.nio.file.NoSuchFileException ? ex.getMessage() + ": not found" :
+                ex instanceof java.nio.file.AccessDeniedException ? ex.getMessage() + ": not readable" : ex.getMessage();
+            cmd.getErr().println("ivbot " + cmd.getCommandName() + ": " + message);
             return 1;
         });
     }

@@ -10,7 +10,9 @@ import ivbot.server.auth.Principal;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.http.StaticContent;
-import ivbot.server.metrics.MetricsRegistry;
+import ivbot.server.metrics.JmxExporter;
+import ivbot.server.metrics.MetricsReporter;
+import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.kb.KnowledgeBaseWatcher;
 import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.SessionStores;
@@ -44,7 +46,7 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--io-threads", defaultValue = "0", description = "Event-loop threads, 0 = cores (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
-    @Option(names = "--redis", description = "redis://host:port, redis-sentinel://host:port[,host:port]#master or redis-cluster://host:port[,host:port...]; in-process store when absent.")
+    @Option(names = "--redis", description = "redis://host:port (rediss:// for TLS), redis-sentinel://host:port[,host:port]#master or redis-cluster://host:port[,host:port...]; in-process store when absent.")
     String redis;
 
     @Option(names = "--redis-timeout-ms", defaultValue = "1000", description = "Redis command timeout (default: ${DEFAULT-VALUE}).")
@@ -71,7 +73,7 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--jwt-public-key", description = "PEM public key (RSA: RS256, EC: ES256) instead of the HS256 secret.")
     Path jwtPublicKey;
 
-    @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: ~/.ivbot/dev-jwt-secret).")
+    @Option(names = "--dev-secret-file", description = "Dev secret file used when IVBOT_JWT_SECRET is unset (default: $IVBOT_STATE_DIR/dev-jwt-secret, else ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
     @Option(names = "--request-timeout-ms", defaultValue = "10000", description = "How long one request may take to arrive, from its first byte (default: ${DEFAULT-VALUE}).")
@@ -165,24 +167,27 @@ final class ServeCommand implements Callable<Integer>
                 Duration.ofMillis(config.redisTimeoutMs));
         final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
         final ModelOptions.Started started = model.start(config.ioThreads);
-        final ChatService chat = new ChatService(
-            store, started.classifier(), new DialogManager(), kbWatcher::current, System::currentTimeMillis);
+        final ServerMetrics serverMetrics = new ServerMetrics();
+        final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(), kbWatcher::current,
+            System::currentTimeMillis, serverMetrics);
+        final MetricsReporter reporter = new MetricsReporter(serverMetrics, started.classifier(), store, System::nanoTime);
         // in dev mode the chat page carries the dev token, for clients on this machine only
-        final IvbotServer server = new IvbotServer(config, chat, authenticator, new StaticContent(devToken), null).start();
-        final MetricsRegistry metrics = server.metricsRegistry().register();
+        final IvbotServer server = new IvbotServer(config, chat, reporter, authenticator, new StaticContent(devToken)).start();
+        final JmxExporter jmx = new JmxExporter(reporter, JmxExporter.platform()).register();
         if (started.runtime() != null)
         {
-            metrics.repository(started.runtime().repository());
+            jmx.repository(started.runtime().repository());
         }
         if (jmxPort > 0)
         {
-            metrics.serveRemote(jmxPort);
+            jmx.serveRemote(jmxPort);
         }
 
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             server.close();
+            jmx.close();
             if (started.runtime() != null)
             {
                 started.runtime().close();

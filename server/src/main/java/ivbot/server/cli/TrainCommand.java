@@ -4,6 +4,7 @@ import ivbot.inference.train.IntentTrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -20,7 +21,7 @@ final class TrainCommand implements Callable<Integer>
     @Option(names = "--dev", defaultValue = "${sys:ivbot.home:-.}/models/data/dev.tsv", description = "Dev TSV for metrics and the threshold, never trained on (default: ${DEFAULT-VALUE}).")
     Path dev;
 
-    @Option(names = "--out", required = true, description = "Package folder to write, e.g. models/repository/intent/20261125-1/.")
+    @Option(names = "--out", required = true, description = "New package folder to write, e.g. models/repository/intent/<yyyymmdd>-<n>/; it must not exist (versions are immutable).")
     Path out;
 
     @Option(names = "--precision", defaultValue = "int8", description = "Encoder precision: int8 or fp32 (default: ${DEFAULT-VALUE}).")
@@ -47,6 +48,14 @@ final class TrainCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        InputFiles.requireReadable("--data", data);
+        InputFiles.requireReadable("--dev", dev);
+        if (Files.exists(out))
+        {
+            // checked before training: a version folder is never overwritten
+            throw new IllegalArgumentException("--out " + out + ": already exists (package versions are immutable;"
+                + " choose a new folder, e.g. " + out.resolveSibling(out.getFileName() + "-2") + ")");
+        }
         final IntentTrainer.Settings settings = new IntentTrainer.Settings();
         settings.trainData = data;
         settings.devData = dev;

@@ -16,6 +16,7 @@ import ivbot.server.LingeringClose;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.RequestGuard;
 import ivbot.server.auth.Principal;
+import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.metrics.Stage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,19 +38,23 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
 
     private final ChatService chat;
     private final RequestGuard guard;
+    private final ServerMetrics metrics;
     private Principal connectionPrincipal;
     private InetAddress client;
 
     /**
      * @param chat       the chat service.
      * @param guard      the request front: tokens and rate limits.
+     * @param metrics    where replies and errors are counted.
      * @param maxPending the most pipelined frames queued before reading pauses.
      */
-    public FrameChatHandler(final ChatService chat, final RequestGuard guard, final int maxPending)
+    public FrameChatHandler(final ChatService chat, final RequestGuard guard, final ServerMetrics metrics,
+        final int maxPending)
     {
         super(Frame.class, maxPending);
         this.chat = chat;
         this.guard = guard;
+        this.metrics = metrics;
     }
 
     @Override
@@ -146,12 +151,12 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
             final Frame reply = (Frame)result;
             if (reply.hasChatReply())
             {
-                chat.metrics().recordReply((long)(reply.getChatReply().getLatencyMs() * 1000.0), reply.getChatReply().getSource());
+                metrics.recordReply((long)(reply.getChatReply().getLatencyMs() * 1000.0), reply.getChatReply().getSource());
             }
             ctx.write(result, ctx.voidPromise());
             return true;
         }
-        chat.metrics().recordError();
+        metrics.recordError();
         final ChatException ex = ChatException.of(error);
         ctx.write(errorFrame(requestId(frame), ex.code(), ex.getMessage(), ex.status(), ex.retryAfterSeconds()),
             ctx.voidPromise());

@@ -134,7 +134,7 @@ public final class IntentClassifier
         return cacheLookups.sum();
     }
 
-    /** @return cache hits so far. */
+    /** @return cache hits so far: lookups answered with source {@code cache} (not those the rules answered). */
     public long cacheHits()
     {
         return cacheHits.sum();
@@ -194,8 +194,13 @@ public final class IntentClassifier
             if (cached != null && cached.prediction.modelVersion().equals(model.version()))
             {
                 // the rules' match is a function of the normalised text, so the hit skips the rule engine too
-                cacheHits.increment();
-                return CompletableFuture.completedFuture(fromModel(cached.match, cached.prediction, SOURCE_CACHE, model));
+                final Classification turn = fromModel(cached.match, cached.prediction, SOURCE_CACHE, model);
+                if (SOURCE_CACHE.equals(turn.source()))
+                {
+                    // a hit is a reply whose source is cache: one below the threshold is answered by the rules
+                    cacheHits.increment();
+                }
+                return CompletableFuture.completedFuture(turn);
             }
         }
         final RuleMatch match = rules.classifyNormalized(normalized);

@@ -1,44 +1,31 @@
 package ivbot.server.metrics;
 
-import ivbot.inference.batch.InferenceAgent;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
-import org.HdrHistogram.SingleWriterRecorder;
 
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 /**
- * Latency per stage in HdrHistograms, and request counters. Event loops record into wait-free
- * {@link Recorder}s; the inference thread's figures come from the agent's {@link SingleWriterRecorder}s.
- * {@link #roll()}, called by one reporter thread, takes each recorder's interval histogram (recycling the
- * previous one), keeps it as "last interval" and adds it to "since start". Readers (JMX, Prometheus,
- * the operator page) see the figures as of the last roll.
+ * The write side of the server's figures: a wait-free HdrHistogram {@link Recorder} per event-loop stage and
+ * {@link LongAdder} counters keyed by enum. Event loops and Redis I/O threads record here; nothing here is
+ * read by a view. The one {@link MetricsReporter} takes the interval histograms and sums the counters once
+ * per interval into an immutable {@link MetricsSnapshot}, which JMX, Prometheus and the operator page read.
  * <p>
- * Recording is lock-free and allocation-free; {@link #roll()} and the readers synchronise on this object.
- * Values are microseconds, from 1 µs to 60 s, 3 significant digits.
+ * Recording is wait-free and allocation-free. Latencies are microseconds, clamped to 1 µs .. 60 s, 3
+ * significant digits. The inference stages ({@link Stage#QUEUE_WAIT}, {@link Stage#INFERENCE}) are recorded
+ * by the inference thread into the agent's own {@code SingleWriterRecorder}s, not here.
  */
 public final class ServerMetrics
 {
-    private static final long HIGHEST_US = 60_000_000L;
+    /** The largest latency recorded, µs (one minute); larger values are recorded as this. */
+    public static final long HIGHEST_US = 60_000_000L;
 
     private final Map<Stage, Recorder> recorders = new EnumMap<>(Stage.class);
-    private final Map<Stage, Histogram> interval = new EnumMap<>(Stage.class);
-    private final Map<Stage, Histogram> recycled = new EnumMap<>(Stage.class);
-    private final Map<Stage, Histogram> sinceStart = new EnumMap<>(Stage.class);
-    private final Histogram batchInterval = new Histogram(4096, 3);
-    private final Histogram batchSinceStart = new Histogram(4096, 3);
-    private final LongAdder replies = new LongAdder();
+    private final LongAdder[] bySource = new LongAdder[ReplySource.values().length];
     private final LongAdder errors = new LongAdder();
     private final LongAdder sessionErrors = new LongAdder();
-    private final LongAdder[] bySource = {new LongAdder(), new LongAdder(), new LongAdder()};
-    private final long startNs = System.nanoTime();
-    private Supplier<InferenceAgent> agent = () -> null;
-    private long lastRollNs = startNs;
-    private long lastRollReplies;
-    private double repliesPerSecond;
 
     /**
      * Makes empty metrics.
@@ -47,27 +34,21 @@ public final class ServerMetrics
     {
         for (final Stage stage : Stage.values())
         {
-            if (stage != Stage.QUEUE_WAIT && stage != Stage.INFERENCE)
+            if (stage.eventLoop())
             {
                 recorders.put(stage, new Recorder(1, HIGHEST_US, 3));
             }
-            interval.put(stage, new Histogram(1, HIGHEST_US, 3));
-            sinceStart.put(stage, new Histogram(1, HIGHEST_US, 3));
         }
-    }
-
-    /**
-     * @param agent supplies the inference agent whose recorders feed the inference stages, or null.
-     */
-    public void inferenceAgent(final Supplier<InferenceAgent> agent)
-    {
-        this.agent = agent;
+        for (int i = 0; i < bySource.length; i++)
+        {
+            bySource[i] = new LongAdder();
+        }
     }
 
     /**
      * Records one value. Any thread; wait-free.
      *
-     * @param stage     an event-loop stage.
+     * @param stage     a stage recorded off the inference thread ({@link Stage#eventLoop()}).
      * @param latencyUs the latency in microseconds; clamped to [1, 60 s].
      */
     public void record(final Stage stage, final long latencyUs)
@@ -76,20 +57,20 @@ public final class ServerMetrics
     }
 
     /**
-     * Records a chat reply.
+     * Records a chat reply: its latency in {@link Stage#TOTAL} and one more reply from its source. Any
+     * thread; wait-free.
      *
-     * @param latencyUs its latency.
-     * @param source    {@code model}, {@code cache} or {@code rules}.
+     * @param latencyUs its latency, µs.
+     * @param source    the reply's {@code source}: {@code model}, {@code cache} or {@code rules}.
      */
     public void recordReply(final long latencyUs, final String source)
     {
         record(Stage.TOTAL, latencyUs);
-        replies.increment();
-        bySource["model".equals(source) ? 0 : "cache".equals(source) ? 1 : 2].increment();
+        bySource[ReplySource.of(source).ordinal()].increment();
     }
 
     /**
-     * Records a request answered with an error.
+     * Records a request answered with an error. Any thread.
      */
     public void recordError()
     {
@@ -97,128 +78,45 @@ public final class ServerMetrics
     }
 
     /**
-     * Records a failed session read or write.
+     * Records a failed session read or write. Any thread.
      */
     public void recordSessionError()
     {
         sessionErrors.increment();
     }
 
-    /** @return failed session reads and writes so far. */
-    public long sessionErrors()
+    /**
+     * Takes a stage's interval histogram. Called only by the reporter's thread (a {@link Recorder} has one
+     * reader).
+     *
+     * @param stage    a stage with a recorder here.
+     * @param recycled the histogram this recorder handed out last time, or {@code null} the first time.
+     * @return the values recorded since the previous call.
+     */
+    Histogram intervalHistogram(final Stage stage, final Histogram recycled)
     {
-        return sessionErrors.sum();
+        return recycled == null ? recorders.get(stage).getIntervalHistogram() :
+            recorders.get(stage).getIntervalHistogram(recycled);
     }
 
-    /** @return chat replies so far. */
-    public long replies()
+    /**
+     * @param source a reply source.
+     * @return replies from that source so far; any thread.
+     */
+    long replies(final ReplySource source)
     {
-        return replies.sum();
+        return bySource[source.ordinal()].sum();
     }
 
-    /** @return requests answered with an error so far. */
-    public long errors()
+    /** @return requests answered with an error so far; any thread. */
+    long errors()
     {
         return errors.sum();
     }
 
-    /**
-     * @param source {@code model}, {@code cache} or {@code rules}.
-     * @return replies from that source so far.
-     */
-    public long repliesFrom(final String source)
+    /** @return failed session reads and writes so far; any thread. */
+    long sessionErrors()
     {
-        return bySource["model".equals(source) ? 0 : "cache".equals(source) ? 1 : 2].sum();
-    }
-
-    /** @return seconds since start. */
-    public long uptimeSeconds()
-    {
-        return (System.nanoTime() - startNs) / 1_000_000_000L;
-    }
-
-    /**
-     * Takes the interval histograms. Called by one reporter thread.
-     */
-    public synchronized void roll()
-    {
-        for (final Map.Entry<Stage, Recorder> entry : recorders.entrySet())
-        {
-            // a recorder recycles only histograms it handed out itself
-            final Histogram last = recycled.get(entry.getKey());
-            final Histogram next = last == null ?
-                entry.getValue().getIntervalHistogram() : entry.getValue().getIntervalHistogram(last);
-            recycled.put(entry.getKey(), next);
-            interval.put(entry.getKey(), next);
-            sinceStart.get(entry.getKey()).add(next);
-        }
-        final InferenceAgent inference = agent.get();
-        if (inference != null)
-        {
-            rollSingleWriter(Stage.QUEUE_WAIT, inference.queueWaitUs());
-            rollSingleWriter(Stage.INFERENCE, inference.inferenceUs());
-            final Histogram batches = inference.batchSizes().getIntervalHistogram();
-            batchInterval.reset();
-            batchInterval.add(batches);
-            batchSinceStart.add(batches);
-        }
-        final long now = System.nanoTime();
-        final long total = replies.sum();
-        repliesPerSecond = (total - lastRollReplies) * 1e9 / Math.max(1, now - lastRollNs);
-        lastRollReplies = total;
-        lastRollNs = now;
-    }
-
-    private void rollSingleWriter(final Stage stage, final SingleWriterRecorder recorder)
-    {
-        final Histogram next = recorder.getIntervalHistogram();
-        final Histogram last = interval.get(stage);
-        last.reset();
-        last.add(next);
-        sinceStart.get(stage).add(next);
-    }
-
-    /**
-     * Forgets everything recorded so far (JMX operation).
-     */
-    public synchronized void reset()
-    {
-        roll();
-        for (final Stage stage : Stage.values())
-        {
-            interval.get(stage).reset();
-            sinceStart.get(stage).reset();
-            if (recycled.containsKey(stage))
-            {
-                recycled.get(stage).reset();
-            }
-        }
-        batchInterval.reset();
-        batchSinceStart.reset();
-    }
-
-    /** @return chat replies per second over the last interval. */
-    public synchronized double repliesPerSecond()
-    {
-        return repliesPerSecond;
-    }
-
-    /**
-     * @param stage a stage.
-     * @param last  true for the last interval, false for since start.
-     * @return a copy of its histogram.
-     */
-    public synchronized Histogram histogram(final Stage stage, final boolean last)
-    {
-        return (last ? interval : sinceStart).get(stage).copy();
-    }
-
-    /**
-     * @param last true for the last interval, false for since start.
-     * @return a copy of the batch-size histogram.
-     */
-    public synchronized Histogram batchSizes(final boolean last)
-    {
-        return (last ? batchInterval : batchSinceStart).copy();
+        return sessionErrors.sum();
     }
 }

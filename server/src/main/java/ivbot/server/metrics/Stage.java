@@ -6,23 +6,34 @@ package ivbot.server.metrics;
 public enum Stage
 {
     /** A chat turn from its arrival to its reply, as {@code latency_ms}. Event loops. */
-    TOTAL("total"),
+    TOTAL("total", true),
     /** Token verification. Event loops. */
-    AUTH("auth"),
+    AUTH("auth", true),
     /** Reading the session. Event loops and Redis I/O threads. */
-    SESSION_READ("session_read"),
+    SESSION_READ("session_read", true),
     /** Writing the session. Event loops and Redis I/O threads. */
-    SESSION_WRITE("session_write"),
+    SESSION_WRITE("session_write", true),
     /** Time a model request waited in the queue. The inference thread. */
-    QUEUE_WAIT("queue_wait"),
+    QUEUE_WAIT("queue_wait", false),
     /** One ONNX Runtime call per batch. The inference thread. */
-    INFERENCE("inference");
+    INFERENCE("inference", false);
 
     private final String id;
+    private final boolean eventLoop;
 
-    Stage(final String id)
+    Stage(final String id, final boolean eventLoop)
     {
         this.id = id;
+        this.eventLoop = eventLoop;
+    }
+
+    /**
+     * @return true when event loops or client I/O threads record it into {@link ServerMetrics}; false when
+     *     the inference thread records it into the agent's {@code SingleWriterRecorder}.
+     */
+    public boolean eventLoop()
+    {
+        return eventLoop;
     }
 
     /**

@@ -1,32 +1,46 @@
 package ivbot.server.metrics;
 
 /**
- * One stage's latency, in microseconds: for the last reporting interval and since start (or the last
- * reset). Registered as {@code ivbot:type=Stage,name=<stage>}.
+ * One stage's latency, in microseconds, registered as {@code ivbot:type=Stage,name=<stage>}: for the last
+ * reporter interval ({@code ...LastInterval}, 0 at rest) and since start or the last {@code resetHistograms}
+ * ({@code ...SinceStart}). Each read returns a field of the reporter's latest {@link MetricsSnapshot}: nothing
+ * is copied or computed on the JMX thread.
  */
 public interface StageMXBean
 {
-    long getIntervalCount();
+    /** @return values recorded in the last interval. */
+    long getCountLastInterval();
 
-    long getIntervalP50Us();
+    /** @return the median of the last interval, µs. */
+    long getP50UsLastInterval();
 
-    long getIntervalP90Us();
+    /** @return the 90th percentile of the last interval, µs. */
+    long getP90UsLastInterval();
 
-    long getIntervalP99Us();
+    /** @return the 99th percentile of the last interval, µs. */
+    long getP99UsLastInterval();
 
-    long getIntervalP999Us();
+    /** @return the 99.9th percentile of the last interval, µs. */
+    long getP999UsLastInterval();
 
-    long getIntervalMaxUs();
+    /** @return the largest value of the last interval, µs. */
+    long getMaxUsLastInterval();
 
-    long getCount();
+    /** @return values recorded since start. */
+    long getCountSinceStart();
 
-    long getP50Us();
+    /** @return the median since start, µs. */
+    long getP50UsSinceStart();
 
-    long getP90Us();
+    /** @return the 90th percentile since start, µs. */
+    long getP90UsSinceStart();
 
-    long getP99Us();
+    /** @return the 99th percentile since start, µs. */
+    long getP99UsSinceStart();
 
-    long getP999Us();
+    /** @return the 99.9th percentile since start, µs. */
+    long getP999UsSinceStart();
 
-    long getMaxUs();
+    /** @return the largest value since start, µs. */
+    long getMaxUsSinceStart();
 }

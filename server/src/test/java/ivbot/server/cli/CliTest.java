@@ -21,23 +21,29 @@ class CliTest
     {
         int code;
         String out;
+        String err;
     }
 
     private static synchronized Run run(final String... args)
     {
         final PrintStream saved = System.out;
+        final PrintStream savedErr = System.err;
         final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        final ByteArrayOutputStream errors = new ByteArrayOutputStream();
         final Run run = new Run();
         try
         {
             System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(errors, true, StandardCharsets.UTF_8));
             run.code = Main.commandLine().execute(args);
         }
         finally
         {
             System.setOut(saved);
+            System.setErr(savedErr);
         }
         run.out = buffer.toString(StandardCharsets.UTF_8).strip();
+        run.err = errors.toString(StandardCharsets.UTF_8).strip();
         return run;
     }
 
@@ -62,6 +68,36 @@ class CliTest
         assertEquals(0, run.code);
         assertEquals("accuracy=0.7500 macro_f1=0.6667 n=4", lastLine(run.out), run.out);
         assertTrue(run.out.contains("leave_annual"), run.out);
+    }
+
+    @Test
+    void shouldSayWhichOptionNamedAMissingFile(@TempDir final Path dir)
+    {
+        final Path missing = dir.resolve("dev.tsv");
+        final Run eval = run("eval", "--data", missing.toString());
+        assertEquals(1, eval.code);
+        assertEquals("ivbot eval: --data " + missing + ": not found", eval.err);
+        final Run dialogs = run("eval-dialogs", "--data", missing.toString());
+        assertEquals("ivbot eval-dialogs: --data " + missing + ": not found", dialogs.err);
+    }
+
+    @Test
+    void shouldRefuseAnExistingPackageFolderBeforeTraining(@TempDir final Path dir) throws Exception
+    {
+        final Path out = Files.createDirectories(dir.resolve("20260101-1"));
+        final long startNs = System.nanoTime();
+        final Run train = run("train", "--out", out.toString(), "--data", kbDir().resolve("../data/train.tsv").toString(),
+            "--dev", kbDir().resolve("../data/dev.tsv").toString());
+        assertEquals(1, train.code);
+        assertTrue(train.err.startsWith("ivbot train: --out " + out + ": already exists"), train.err);
+        assertTrue(System.nanoTime() - startNs < 5_000_000_000L, "refused before any training");
+        assertTrue(run("train", "--help").out.replaceAll("\\s+", " ").contains("it must not exist"));
+    }
+
+    @Test
+    void shouldListBenchInTheTopLevelHelp()
+    {
+        assertTrue(run("--help").out.contains("bench"));
     }
 
     @Test

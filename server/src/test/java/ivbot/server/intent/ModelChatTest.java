@@ -7,6 +7,8 @@ import ivbot.inference.batch.InferenceRequest;
 import ivbot.inference.model.ModelRepository;
 import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.TestServer;
+import ivbot.server.metrics.MetricsSnapshot;
+import ivbot.server.metrics.ReplySource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,6 +61,15 @@ class ModelChatTest
      */
     static void install(final Path repository, final String version) throws IOException
     {
+        install(repository, version, 0.0);
+    }
+
+    /**
+     * Copies the shipped package as {@code version} with the model's confidence threshold set to
+     * {@code threshold} and rules-first off.
+     */
+    static void install(final Path repository, final String version, final double threshold) throws IOException
+    {
         final Path shipped;
         try (Stream<Path> versions = Files.list(TestServer.repoRoot().resolve("models/repository/intent")))
         {
@@ -74,7 +85,7 @@ class ModelChatTest
             }
         }
         final ObjectNode manifest = (ObjectNode)JSON.readTree(staging.resolve("manifest.json").toFile());
-        manifest.put("threshold", 0.0).put("rules_threshold", 2.0);
+        manifest.put("threshold", threshold).put("rules_threshold", 2.0);
         JSON.writeValue(staging.resolve("manifest.json").toFile(), manifest);
         Files.move(staging, repository.resolve(version));
     }
@@ -134,6 +145,21 @@ class ModelChatTest
         assertEquals("intern", namedAgain.path("audience").asText());
         assertEquals("social_insurance", namedAgain.path("intent").asText());
         assertEquals(named.path("answer").asText(), namedAgain.path("answer").asText());
+    }
+
+    @Test
+    void shouldCountACacheHitOnlyWhenTheReplyComesFromTheCache(@TempDir final Path repository) throws Exception
+    {
+        // no prediction reaches the threshold: the cached prediction is found, but the rules answer
+        install(repository, "20260101-1", 1.01);
+        start(repository, 5000);
+        final String token = TestServer.token("cache-user");
+        assertEquals("rules", chat(token, "{\"query\":\"公积金比例多少\"}").path("source").asText());
+        assertEquals("rules", chat(token, "{\"query\":\"公积金比例多少\"}").path("source").asText());
+        final MetricsSnapshot s = server.reporter().roll();
+        assertEquals(2, s.cacheLookupsTotal());
+        assertEquals(0, s.cacheHitsTotal(), "the operator's hit rate agrees with requests_total{source=\"cache\"}");
+        assertEquals(0L, s.requests().get(ReplySource.CACHE));
     }
 
     @Test

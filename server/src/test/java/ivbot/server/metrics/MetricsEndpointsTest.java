@@ -1,8 +1,8 @@
 package ivbot.server.metrics;
 
 import ivbot.server.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,9 +17,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.TabularData;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
-import javax.management.remote.JMXServiceURL;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,18 +28,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The published figures: MBeans through a real remote JMX connector, and {@code /metrics} as Prometheus
- * text over a real socket.
+ * text over a real socket. Each test has its own server, so none depends on what another did first (the
+ * JMX test resets the histograms).
  */
 @Timeout(60)
 class MetricsEndpointsTest
 {
     private static final Pattern SAMPLE = Pattern.compile(
         "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\")(,[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\")*\\})? (-?[0-9.eE+-]+|NaN|\\+Inf|-Inf)$");
-    private static TestServer server;
+    private TestServer server;
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
-    @BeforeAll
-    static void start() throws Exception
+    @BeforeEach
+    void start() throws Exception
     {
         server = TestServer.start();
         final String token = TestServer.token("metrics-user");
@@ -51,16 +53,16 @@ class MetricsEndpointsTest
         }
         CLIENT.send(HttpRequest.newBuilder(uri("/v1/chat")).header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString("{\"query\":\"x\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        server.metricsRegistry().metrics().roll();
+        server.reporter().roll();
     }
 
-    @AfterAll
-    static void stop()
+    @AfterEach
+    void stop()
     {
         server.close();
     }
 
-    private static URI uri(final String path)
+    private URI uri(final String path)
     {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
@@ -79,7 +81,7 @@ class MetricsEndpointsTest
             {
                 final String[] parts = line.split(" ");
                 assertEquals(4, parts.length, line);
-                assertTrue(parts[3].matches("counter|gauge|histogram"), line);
+                assertTrue(parts[3].matches("counter|gauge|histogram|summary"), line);
                 types.put(parts[2], parts[3]);
                 continue;
             }
@@ -113,6 +115,15 @@ class MetricsEndpointsTest
             previous = bucket;
         }
         assertEquals(3.0, previous);
+        assertTrue(samples.get("jvm_memory_used_bytes{area=\"heap\"}") > 0);
+        assertTrue(samples.get("jvm_memory_used_bytes{area=\"nonheap\"}") > 0);
+        assertTrue(samples.get("jvm_threads_current") > 0);
+        assertTrue(samples.get("process_cpu_seconds_total") > 0);
+        assertTrue(samples.get("process_resident_memory_bytes") > 0);
+        assertTrue(samples.get("process_open_fds") > 0);
+        assertTrue(samples.get("process_start_time_seconds") > 1.6e9);
+        assertTrue(samples.keySet().stream().anyMatch(k -> k.startsWith("jvm_gc_collection_seconds_count{gc=")),
+            samples.keySet().toString());
     }
 
     @Test
@@ -123,14 +134,18 @@ class MetricsEndpointsTest
         {
             port = probe.getLocalPort();
         }
-        final JMXServiceURL url = server.metricsRegistry().register().serveRemote(port);
-        try (JMXConnector connector = JMXConnectorFactory.connect(url))
+        try (JmxExporter jmx = new JmxExporter(server.reporter(), JmxExporter.platform()).register();
+             JMXConnector connector = JMXConnectorFactory.connect(jmx.serveRemote(port)))
         {
             final MBeanServerConnection connection = connector.getMBeanServerConnection();
             final ObjectName serverBean = new ObjectName("ivbot:type=Server");
             assertEquals(3L, connection.getAttribute(serverBean, "RequestsTotal"));
-            assertEquals(3L, connection.getAttribute(serverBean, "FallbacksNoModel"));
+            final TabularData fallbacks = (TabularData)connection.getAttribute(serverBean, "FallbacksTotal");
+            final CompositeData noModel = fallbacks.get(new Object[] {"no_model"});
+            assertEquals(3L, noModel.get("value"));
+            assertEquals(5, fallbacks.size(), "one entry per fallback reason");
             assertEquals(1.0, (Double)connection.getAttribute(serverBean, "FallbackShare"), 1e-9);
+            assertEquals(0L, connection.getAttribute(serverBean, "BatchSizeP50LastInterval"));
             assertTrue(((String)connection.getAttribute(serverBean, "SessionStore")).startsWith("memory"));
             assertEquals("up", connection.getAttribute(serverBean, "SessionStoreState"));
             assertEquals(0L, connection.getAttribute(serverBean, "SessionStorePendingWrites"));
@@ -138,14 +153,17 @@ class MetricsEndpointsTest
             assertEquals("NO_MODEL_RUNTIME", connection.invoke(serverBean, "reloadModel", null, null));
 
             final ObjectName total = new ObjectName("ivbot:type=Stage,name=total");
-            assertEquals(3L, connection.getAttribute(total, "Count"));
-            final long p99 = (Long)connection.getAttribute(total, "P99Us");
-            final long max = (Long)connection.getAttribute(total, "MaxUs");
+            assertEquals(3L, connection.getAttribute(total, "CountSinceStart"));
+            // the server's own reporter may have rolled an empty interval since: at most what was sent
+            assertTrue((Long)connection.getAttribute(total, "CountLastInterval") <= 3L);
+            final long p99 = (Long)connection.getAttribute(total, "P99UsSinceStart");
+            final long max = (Long)connection.getAttribute(total, "MaxUsSinceStart");
             assertTrue(p99 > 0 && p99 <= max, "p99 " + p99 + " max " + max);
             assertTrue(connection.isRegistered(new ObjectName("ivbot:type=Stage,name=session_write")));
 
             connection.invoke(serverBean, "resetHistograms", null, null);
-            assertEquals(0L, connection.getAttribute(total, "Count"));
+            assertEquals(0L, connection.getAttribute(total, "CountSinceStart"));
+            assertEquals(3L, connection.getAttribute(serverBean, "RequestsTotal"), "counters keep counting");
         }
     }
 }

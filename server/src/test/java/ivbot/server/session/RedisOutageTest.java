@@ -5,6 +5,7 @@ import ivbot.inference.Intent;
 import ivbot.server.ChatService;
 import ivbot.server.ServerConfig;
 import ivbot.server.TestServer;
+import ivbot.server.metrics.MetricsSnapshot;
 import ivbot.server.metrics.PrometheusExporter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -165,7 +166,7 @@ class RedisOutageTest
                 assertEquals(30, store.pendingWrites());
                 assertFalse(waitingRead.isDone(), "a read during a switch waits too");
                 final StringBuilder exposition = new StringBuilder();
-                PrometheusExporter.appendSessionStore(exposition, store);
+                PrometheusExporter.appendSessionStore(exposition, MetricsSnapshot.StoreFigures.of(store));
                 assertTrue(exposition.toString().contains("\nivbot_session_store_state{state=\"switching\"} 1\n"), exposition.toString());
                 assertTrue(exposition.toString().contains("\nivbot_session_store_pending_writes 30\n"), exposition.toString());
                 assertTrue(exposition.toString().contains("\nivbot_session_store_up 0\n"), exposition.toString());

@@ -1,0 +1,85 @@
+package ivbot.server.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import ivbot.server.ChatException;
+import ivbot.server.RequestGuard;
+import ivbot.server.auth.Principal;
+
+import java.net.InetAddress;
+
+/**
+ * One request on its way through the routes: the raw path, the client's address as the guard sees it, the
+ * arrival time, and the checks every route shares (method, bearer token). Made and used on the connection's
+ * event loop; the {@link FullHttpRequest} stays owned by {@link HttpChatHandler}.
+ */
+final class HttpExchange
+{
+    private static final String BEARER = "bearer ";
+
+    final ChannelHandlerContext ctx;
+    final FullHttpRequest request;
+    final String path;
+    final InetAddress client;
+    final long startNs;
+    private final RequestGuard guard;
+
+    HttpExchange(final ChannelHandlerContext ctx, final FullHttpRequest request, final String path,
+        final InetAddress client, final long startNs, final RequestGuard guard)
+    {
+        this.ctx = ctx;
+        this.request = request;
+        this.path = path;
+        this.client = client;
+        this.startNs = startNs;
+        this.guard = guard;
+    }
+
+    /**
+     * @param allowed the one method the resource takes.
+     * @throws MethodNotAllowed (405 with {@code Allow}) for any other.
+     */
+    void requireMethod(final HttpMethod allowed)
+    {
+        if (!allowed.equals(request.method()))
+        {
+            throw new MethodNotAllowed(allowed);
+        }
+    }
+
+    /**
+     * @return the caller of a valid {@code Authorization: Bearer} token.
+     * @throws ChatException 401 without a valid token, 429 over the user's rate.
+     */
+    Principal authenticate()
+    {
+        final String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || header.isEmpty())
+        {
+            throw ChatException.unauthorized("missing bearer token");
+        }
+        if (header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length()))
+        {
+            throw ChatException.unauthorized("malformed authorization header (expected: Bearer <token>)");
+        }
+        return guard.authenticate(header.substring(BEARER.length()).strip());
+    }
+
+    /**
+     * A method the resource does not take: 405 with an {@code Allow} header.
+     */
+    static final class MethodNotAllowed extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        final transient HttpMethod allowed;
+
+        MethodNotAllowed(final HttpMethod allowed)
+        {
+            super(null, null, false, false);
+            this.allowed = allowed;
+        }
+    }
+}
