@@ -117,6 +117,16 @@ public final class IvbotServer implements AutoCloseable
             new RateLimiter(config.userRatePerSecond, config.userBurst, MAX_LIMITED_KEYS, System::nanoTime),
             new RateLimiter(config.addressRatePerSecond, config.addressBurst, MAX_LIMITED_KEYS, System::nanoTime),
             config.trustedProxyAddresses(), System::currentTimeMillis);
+        reporter
+            .register("ivbot_rate_limited_total", "counter", "Requests refused 429 for their rate, by what was over it.",
+                "by=\"user\"", guard::limitedByUser)
+            .register("ivbot_rate_limited_total", "counter", "", "by=\"address\"", guard::limitedByAddress)
+            .register("ivbot_connections_refused_total", "counter",
+                "Connections closed at once: over --max-connections or --max-connections-per-address.", "",
+                connectionLimit::refused)
+            .register("ivbot_session_evictions_total", "counter",
+                "Sessions removed to make room (a user's cap, the in-process bound) before their TTL ran out.", "",
+                chat.store()::evictions);
         if (Epoll.isAvailable())
         {
             group = new MultiThreadIoEventLoopGroup(config.ioThreads, EpollIoHandler.newFactory());

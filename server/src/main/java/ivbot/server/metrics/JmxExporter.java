@@ -282,6 +282,17 @@ public final class JmxExporter implements AutoCloseable
         }
 
         @Override
+        public Map<String, Long> getSamples()
+        {
+            final Map<String, Long> bySeries = new LinkedHashMap<>();
+            for (final MetricsSnapshot.Sample sample : reporter.snapshot().samples())
+            {
+                bySeries.put(sample.series(), sample.value());
+            }
+            return bySeries;
+        }
+
+        @Override
         public Map<String, Long> getFallbacksTotal()
         {
             final Map<String, Long> byReason = new LinkedHashMap<>();

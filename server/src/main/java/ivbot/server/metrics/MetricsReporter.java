@@ -10,6 +10,7 @@ import org.HdrHistogram.SingleWriterRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,6 +42,7 @@ public final class MetricsReporter implements AutoCloseable
     private final SessionStore store;
     private final LongSupplier nanoClock;
     private final long startNs;
+    private final List<Registered> registered = new CopyOnWriteArrayList<>();
 
     // reporter state, guarded by this
     private final Map<Stage, Histogram> recycled = new EnumMap<>(Stage.class);
@@ -281,7 +284,41 @@ public final class MetricsReporter implements AutoCloseable
             Collections.unmodifiableMap(stages),
             MetricsSnapshot.BatchFigures.of(batchesLastInterval, batchesSinceStart),
             MetricsSnapshot.StoreFigures.of(store),
-            JvmFigures.sample());
+            JvmFigures.sample(),
+            samples());
+    }
+
+    private List<MetricsSnapshot.Sample> samples()
+    {
+        final List<MetricsSnapshot.Sample> out = new ArrayList<>(registered.size());
+        for (final Registered r : registered)
+        {
+            out.add(new MetricsSnapshot.Sample(r.name, r.type, r.help, r.labels, r.value.getAsLong()));
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Adds a figure of another part of the server (the request limits, the event log) to every snapshot from
+     * the next roll on: Prometheus writes it as it is named, JMX lists it in {@code Samples}. Call before
+     * {@link #start}, or from any thread later.
+     *
+     * @param name   the series name.
+     * @param type   {@code counter} or {@code gauge}.
+     * @param help   the HELP text (one per name: the first registration's).
+     * @param labels the label set without braces, or "".
+     * @param value  read at each roll, on the reporter's thread; must not block.
+     * @return this.
+     */
+    public MetricsReporter register(final String name, final String type, final String help, final String labels,
+        final LongSupplier value)
+    {
+        registered.add(new Registered(name, type, help, labels, value));
+        return this;
+    }
+
+    private record Registered(String name, String type, String help, String labels, LongSupplier value)
+    {
     }
 
     /**

@@ -32,6 +32,8 @@ import java.util.Map;
  * @param batches                       model requests per ONNX Runtime call.
  * @param store                         the session store at the roll.
  * @param jvm                           the JVM and process at the roll.
+ * @param samples                       the figures other parts registered with the reporter (limits, events),
+ *                                      in registration order.
  */
 public record MetricsSnapshot(
     long uptimeSeconds,
@@ -49,7 +51,8 @@ public record MetricsSnapshot(
     Map<Stage, StageFigures> stages,
     BatchFigures batches,
     StoreFigures store,
-    JvmFigures jvm)
+    JvmFigures jvm,
+    List<Sample> samples)
 {
     /** Upper bounds of {@code ivbot_stage_latency_seconds}' buckets, s. */
     public static final List<Double> LATENCY_BUCKETS_S =
@@ -89,6 +92,27 @@ public record MetricsSnapshot(
     public double cacheHitRate()
     {
         return cacheLookupsTotal == 0 ? 0 : (double)cacheHitsTotal / cacheLookupsTotal;
+    }
+
+    /**
+     * One figure another part of the server registered with the reporter (see
+     * {@link MetricsReporter#register}), as Prometheus writes it.
+     *
+     * @param name   the series name, e.g. {@code ivbot_rate_limited_total}.
+     * @param type   {@code counter} or {@code gauge}.
+     * @param help   the HELP text.
+     * @param labels the label set without braces, e.g. {@code by="user"}, or "".
+     * @param value  the value at the roll.
+     */
+    public record Sample(String name, String type, String help, String labels, long value)
+    {
+        /**
+         * @return the series name with its labels, e.g. {@code ivbot_rate_limited_total{by="user"}}.
+         */
+        public String series()
+        {
+            return labels.isEmpty() ? name : name + "{" + labels + "}";
+        }
     }
 
     /**

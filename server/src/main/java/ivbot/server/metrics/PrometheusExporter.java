@@ -66,6 +66,16 @@ public final class PrometheusExporter
         header(out, "ivbot_session_store_errors_total", "counter", "Failed session reads and writes.");
         out.append("ivbot_session_store_errors_total ").append(s.sessionErrorsTotal()).append('\n');
         appendSessionStore(out, s.store());
+        String last = null;
+        for (final MetricsSnapshot.Sample sample : s.samples())
+        {
+            if (!sample.name().equals(last))
+            {
+                header(out, sample.name(), sample.type(), sample.help());
+                last = sample.name();
+            }
+            out.append(sample.series()).append(' ').append(sample.value()).append('\n');
+        }
         header(out, "ivbot_inference_queue_depth", "gauge", "Model requests waiting for the inference thread.");
         out.append("ivbot_inference_queue_depth ").append(s.queueDepth()).append('\n');
         header(out, "ivbot_inference_errors_total", "counter",

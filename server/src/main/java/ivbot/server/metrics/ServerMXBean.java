@@ -25,6 +25,9 @@ public interface ServerMXBean
     /** @return turns the rules answered for the model since start, by reason id (one entry per reason). */
     Map<String, Long> getFallbacksTotal();
 
+    /** @return the figures other parts registered (request limits, session evictions, events), by series. */
+    Map<String, Long> getSamples();
+
     /** @return the share of replies that fell back to the rules, since start. */
     double getFallbackShare();
 

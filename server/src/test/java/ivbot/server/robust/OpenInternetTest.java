@@ -357,6 +357,10 @@ class OpenInternetTest
             assertTrue(limited[0].toLowerCase().contains("retry-after: 2"), limited[0]);
             assertEquals("rate_limited", JSON.readTree(limited[1]).at("/error/code").asText());
             assertEquals(1, chat(server, TestServer.token("patient"), "{\"query\":\"年假几天\"}").path("turn").asInt());
+            server.reporter().roll();
+            final String metrics = exchange(server, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[1];
+            assertTrue(metrics.contains("ivbot_rate_limited_total{by=\"user\"} 1\n"), metrics);
+            assertTrue(metrics.contains("ivbot_rate_limited_total{by=\"address\"} 0\n"), metrics);
         }
     }
 
