@@ -13,6 +13,7 @@ import ivbot.server.intent.IntentClassifier;
 import ivbot.server.kb.KnowledgeBase;
 import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.metrics.Stage;
+import ivbot.server.events.TurnRecord;
 import ivbot.server.session.Session;
 import ivbot.server.session.SessionIds;
 import ivbot.server.session.SessionStore;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -58,6 +60,7 @@ public final class ChatService
     private final Supplier<KnowledgeBase> knowledgeBase;
     private final LongSupplier clockMs;
     private final ServerMetrics metrics;
+    private final Consumer<TurnRecord> events;
     // one line per interval while a store is in trouble, not one per request
     private final LogThrottle readWarnings = new LogThrottle(LOG_INTERVAL_NS);
     private final LogThrottle writeWarnings = new LogThrottle(LOG_INTERVAL_NS);
@@ -79,11 +82,34 @@ public final class ChatService
         final LongSupplier clockMs,
         final ServerMetrics metrics)
     {
+        this(store, classifier, dialog, knowledgeBase, clockMs, metrics, record -> { });
+    }
+
+    /**
+     * @param store         the session store.
+     * @param classifier    the intent classifier (model with rule fallback).
+     * @param dialog        the multi-turn resolver.
+     * @param knowledgeBase supplies the knowledge-base snapshot in service.
+     * @param clockMs       wall clock in epoch milliseconds.
+     * @param metrics       where session latencies and session errors are recorded.
+     * @param events        takes the record of every answered turn, on the event loop; must not block
+     *                      (an {@link ivbot.server.events.EventLog}'s offer).
+     */
+    public ChatService(
+        final SessionStore store,
+        final IntentClassifier classifier,
+        final DialogManager dialog,
+        final Supplier<KnowledgeBase> knowledgeBase,
+        final LongSupplier clockMs,
+        final ServerMetrics metrics,
+        final Consumer<TurnRecord> events)
+    {
         if (metrics == null)
         {
             throw new IllegalArgumentException("metrics=null (expected: non-null)");
         }
         this.metrics = metrics;
+        this.events = events;
         this.store = store;
         this.classifier = classifier;
         this.dialog = dialog;
@@ -247,10 +273,15 @@ public final class ChatService
             }
             // latency_ms: from the full request's arrival at the handler to this reply built on the loop, after
             // the session write; the transport's encoding and the socket write come after it
-            return reply
+            final ChatReply built = reply
                 .setContextLost(contextLost || storeDown)
                 .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
                 .build();
+            events.accept(new TurnRecord(clockMs.getAsLong(), sessionId, principal.subject(), turns, request.getQuery(),
+                built.getIntent(), built.getAudience(), built.getConfidence(), 0f, built.getSource(),
+                built.getFallbackReason(), built.getModelVersion(), built.getLatencyMs(), built.getContextLost(),
+                turn.intent() == null));
+            return built;
         }, onLoop(loop));
     }
 

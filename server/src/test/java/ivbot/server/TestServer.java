@@ -38,9 +38,16 @@ public final class TestServer implements AutoCloseable
     private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
         final StaticContent pages)
     {
+        this(store, config, classifier, pages, record -> { });
+    }
+
+    private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
+        final StaticContent pages, final java.util.function.Consumer<ivbot.server.events.TurnRecord> events)
+    {
         this.store = store;
         final ServerMetrics metrics = new ServerMetrics();
-        this.chat = new ChatService(store, classifier, new DialogManager(), TestServer::kb, System::currentTimeMillis, metrics);
+        this.chat = new ChatService(store, classifier, new DialogManager(), TestServer::kb, System::currentTimeMillis, metrics,
+            events);
         this.reporter = new MetricsReporter(metrics, classifier, store, System::nanoTime);
         try
         {
@@ -106,6 +113,23 @@ public final class TestServer implements AutoCloseable
         config.addressRatePerSecond = 0;
         config.maxConnectionsPerAddress = Integer.MAX_VALUE;
         return start0(store, config, classifier, pages);
+    }
+
+    /**
+     * A rules-only server on the in-process store whose turns go to {@code events}, as {@code serve} wires its
+     * event log.
+     */
+    public static TestServer startWithEvents(final java.util.function.Consumer<ivbot.server.events.TurnRecord> events)
+    {
+        final ServerConfig config = new ServerConfig();
+        config.userRatePerSecond = 0;
+        config.addressRatePerSecond = 0;
+        config.host = "127.0.0.1";
+        config.port = 0;
+        config.ioThreads = 2;
+        config.knowledgeBaseDir = repoRoot().resolve("models/kb");
+        return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), rulesOnly(),
+            null, events);
     }
 
     private static TestServer start0(final SessionStore store, final ServerConfig config,

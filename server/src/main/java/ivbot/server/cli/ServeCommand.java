@@ -9,6 +9,11 @@ import ivbot.server.auth.JwtSecrets;
 import ivbot.server.auth.Principal;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
+import ivbot.server.events.EventLog;
+import ivbot.server.events.JsonLinesFileSink;
+import ivbot.server.events.TurnEvents;
+import ivbot.server.events.TurnRecord;
+import ivbot.server.events.UserHasher;
 import ivbot.server.http.StaticContent;
 import ivbot.server.metrics.JmxExporter;
 import ivbot.server.metrics.MetricsReporter;
@@ -21,6 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,6 +115,21 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--jmx-port", defaultValue = "0", description = "Serve remote JMX on 127.0.0.1 at this port, 0 = off (default: ${DEFAULT-VALUE}).")
     int jmxPort;
 
+    @Option(names = "--events", defaultValue = "files", description = "Turn events: files (JSON lines in --events-dir, rotated daily and by size) or off (default: ${DEFAULT-VALUE}).")
+    String events;
+
+    @Option(names = "--events-dir", description = "Folder of the turn-event files (default: $IVBOT_STATE_DIR/events, else ~/.ivbot/events).")
+    Path eventsDir;
+
+    @Option(names = "--events-max-file-mb", defaultValue = "100", description = "A turn-event file past this size is rotated (default: ${DEFAULT-VALUE}).")
+    long eventsMaxFileMb;
+
+    @Option(names = "--events-retention-days", defaultValue = "7", description = "Turn-event files older than this many days are deleted (default: ${DEFAULT-VALUE}).")
+    int eventsRetentionDays;
+
+    @Option(names = "--events-queue", defaultValue = "65536", description = "Turn events held for the writer; past it they are dropped and counted (default: ${DEFAULT-VALUE}).")
+    int eventsQueue;
+
     @Option(names = "--metrics-interval-ms", defaultValue = "1000", description = "How often interval histograms are taken (default: ${DEFAULT-VALUE}).")
     long metricsIntervalMs;
 
@@ -148,6 +169,10 @@ final class ServeCommand implements Callable<Integer>
         try
         {
             config.conclude();
+            if (!"files".equals(events) && !"off".equals(events))
+            {
+                throw new IllegalArgumentException("--events=" + events + " (expected: files or off)");
+            }
             authenticator = authenticator();
         }
         catch (final IllegalArgumentException ex)
@@ -168,9 +193,18 @@ final class ServeCommand implements Callable<Integer>
         final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
         final ModelOptions.Started started = model.start(config.ioThreads);
         final ServerMetrics serverMetrics = new ServerMetrics();
+        final EventLog<TurnRecord> eventLog = eventLog();
         final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(), kbWatcher::current,
-            System::currentTimeMillis, serverMetrics);
+            System::currentTimeMillis, serverMetrics, eventLog == null ? record -> { } : eventLog::offer);
         final MetricsReporter reporter = new MetricsReporter(serverMetrics, started.classifier(), store, System::nanoTime);
+        if (eventLog != null)
+        {
+            reporter
+                .register("ivbot_events_total", "counter", "Turn events by outcome: written, dropped (queue full), failed (sink).",
+                    "outcome=\"written\"", eventLog::written)
+                .register("ivbot_events_total", "counter", "", "outcome=\"dropped\"", eventLog::dropped)
+                .register("ivbot_events_total", "counter", "", "outcome=\"failed\"", eventLog::failed);
+        }
         // in dev mode the chat page carries the dev token, for clients on this machine only
         final IvbotServer server = new IvbotServer(config, chat, reporter, authenticator, new StaticContent(devToken)).start();
         final JmxExporter jmx = new JmxExporter(reporter, JmxExporter.platform()).register();
@@ -194,10 +228,28 @@ final class ServeCommand implements Callable<Integer>
             }
             kbWatcher.close();
             store.close();
+            if (eventLog != null)
+            {
+                eventLog.close();
+            }
             stopped.countDown();
         }, "ivbot-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private EventLog<TurnRecord> eventLog() throws IOException
+    {
+        if ("off".equals(events))
+        {
+            return null;
+        }
+        final Path state = JwtSecrets.defaultDevSecretFile().getParent();
+        final Path dir = eventsDir != null ? eventsDir : state.resolve("events");
+        // the key of the user hash: random, kept beside the events (mode 0600), so hashes stay stable across restarts
+        final byte[] key = JwtSecrets.loadOrCreateDevSecret(state.resolve("events-hash-key"));
+        return new EventLog<>(new TurnEvents(new UserHasher(key)),
+            new JsonLinesFileSink(dir, eventsMaxFileMb << 20, eventsRetentionDays, System::currentTimeMillis), eventsQueue, 5);
     }
 
     private JwtAuthenticator authenticator() throws Exception

@@ -11,23 +11,26 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 /**
- * Turn events off the hot path: event loops {@link #offer} into a bounded lock-free queue (Agrona's
- * {@link ManyToOneConcurrentArrayQueue}) and one writer thread, {@code ivbot-events}, drains it in batches
- * into an {@link EventSink}. An offer never blocks and never fails a request: when the queue is full the
+ * Turn events off the hot path: event loops {@link #offer} a record into a bounded lock-free queue (Agrona's
+ * {@link ManyToOneConcurrentArrayQueue}) and one writer thread, {@code ivbot-events}, drains it in batches,
+ * turns each record into a {@link TurnEvent} (normalising, hashing: work kept off the event loops) and
+ * writes them to an {@link EventSink}. An offer never blocks and never fails a request: when the queue is full the
  * event is dropped and counted, and a batch the sink cannot write is dropped and counted too.
  * <p>
  * Threads: {@link #offer} and the counters from any thread; the sink only on the writer thread. The writer
  * sleeps {@code idleMs} when the queue is empty (an idle server costs a wake-up per interval, no more).
  * {@link #close()} drains what is queued, then closes the sink.
  */
-public final class EventLog implements AutoCloseable
+public final class EventLog<T> implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
     private static final int MAX_BATCH = 512;
 
-    private final ManyToOneConcurrentArrayQueue<TurnEvent> queue;
+    private final ManyToOneConcurrentArrayQueue<T> queue;
+    private final Function<T, TurnEvent> toEvent;
     private final EventSink sink;
     private final long idleNs;
     private final Thread writer;
@@ -40,11 +43,12 @@ public final class EventLog implements AutoCloseable
     /**
      * Starts the writer thread.
      *
+     * @param toEvent  makes an event of a record, on the writer thread.
      * @param sink     where events go; owned by this log from now on.
      * @param capacity the most events queued; more are dropped.
      * @param idleMs   how long the writer sleeps when there is nothing to write.
      */
-    public EventLog(final EventSink sink, final int capacity, final long idleMs)
+    public EventLog(final Function<T, TurnEvent> toEvent, final EventSink sink, final int capacity, final long idleMs)
     {
         if (capacity < 2)
         {
@@ -55,6 +59,7 @@ public final class EventLog implements AutoCloseable
             throw new IllegalArgumentException("idleMs=" + idleMs + " (expected: > 0)");
         }
         this.queue = new ManyToOneConcurrentArrayQueue<>(capacity);
+        this.toEvent = toEvent;
         this.sink = sink;
         this.idleNs = TimeUnit.MILLISECONDS.toNanos(idleMs);
         this.writer = new Thread(this::run, "ivbot-events");
@@ -66,10 +71,10 @@ public final class EventLog implements AutoCloseable
     /**
      * Queues an event. Never blocks.
      *
-     * @param event the event.
+     * @param event the record of a turn.
      * @return false when the queue was full and the event was dropped (counted).
      */
-    public boolean offer(final TurnEvent event)
+    public boolean offer(final T event)
     {
         offered.incrementAndGet();
         if (closed || !queue.offer(event))
@@ -82,13 +87,15 @@ public final class EventLog implements AutoCloseable
 
     private void run()
     {
+        final List<T> records = new ArrayList<>(MAX_BATCH);
         final List<TurnEvent> batch = new ArrayList<>(MAX_BATCH);
         while (true)
         {
             final boolean stopping = closed;
+            records.clear();
             batch.clear();
-            queue.drainTo(batch, MAX_BATCH);
-            if (batch.isEmpty())
+            queue.drainTo(records, MAX_BATCH);
+            if (records.isEmpty())
             {
                 if (stopping)
                 {
@@ -99,13 +106,17 @@ public final class EventLog implements AutoCloseable
             }
             try
             {
+                for (final T record : records)
+                {
+                    batch.add(toEvent.apply(record));
+                }
                 sink.write(batch);
-                written.addAndGet(batch.size());
+                written.addAndGet(records.size());
             }
             catch (final IOException | RuntimeException ex)
             {
-                failed.addAndGet(batch.size());
-                LOG.warn("{} turn events not written to {}: {}", batch.size(), sink.describe(), ex.toString());
+                failed.addAndGet(records.size());
+                LOG.warn("{} turn events not written to {}: {}", records.size(), sink.describe(), ex.toString());
             }
         }
     }

@@ -184,4 +184,11 @@ class CliTest
             System::currentTimeMillis).authenticate(run.out);
         assertTrue(principal.hasRole(Principal.OPS));
     }
+
+    @Test
+    void shouldRefuseAnUnknownEventsSink()
+    {
+        final String err = stderrOf("serve", "--dev", "--events", "carrier-pigeon", "--no-model", "--kb", kbDir().toString());
+        assertTrue(err.contains("--events=carrier-pigeon (expected: files or off)"), err);
+    }
 }

@@ -82,7 +82,7 @@ class EventLogTest
     void shouldDropAndCountWhatDoesNotFitInsteadOfBlocking() throws Exception
     {
         final GatedSink sink = new GatedSink();
-        final EventLog log = new EventLog(sink, 8, 1);
+        final EventLog<TurnEvent> log = new EventLog<>(e -> e, sink, 8, 1);
         assertTrue(log.offer(event(0)));
         assertTrue(sink.entered.await(10, TimeUnit.SECONDS), "the writer took the first event and is stuck in the sink");
         int accepted = 0;
@@ -107,7 +107,7 @@ class EventLogTest
     {
         final GatedSink sink = new GatedSink();
         sink.fail = true;
-        final EventLog log = new EventLog(sink, 16, 1);
+        final EventLog<TurnEvent> log = new EventLog<>(e -> e, sink, 16, 1);
         log.offer(event(0));
         assertTrue(sink.entered.await(10, TimeUnit.SECONDS));
         sink.release.countDown();

@@ -1,0 +1,54 @@
+package ivbot.server.events;
+
+import ivbot.inference.TextNormalizer;
+import ivbot.proto.TurnEvent;
+
+import java.util.Base64;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * Makes the {@link TurnEvent} of a {@link TurnRecord}: a random 128-bit event id (base64url), the query
+ * normalised as the model sees it, and the user's keyed hash in place of its id. Runs on the event log's
+ * writer thread.
+ */
+public final class TurnEvents implements Function<TurnRecord, TurnEvent>
+{
+    private static final Base64.Encoder ID = Base64.getUrlEncoder().withoutPadding();
+
+    private final UserHasher users;
+
+    /**
+     * @param users hashes subjects.
+     */
+    public TurnEvents(final UserHasher users)
+    {
+        this.users = users;
+    }
+
+    @Override
+    public TurnEvent apply(final TurnRecord r)
+    {
+        final byte[] id = new byte[16];
+        ThreadLocalRandom.current().nextBytes(id);
+        return TurnEvent.newBuilder()
+            .setEventId(ID.encodeToString(id))
+            .setTimestampMs(r.timestampMs())
+            .setSessionId(r.sessionId())
+            .setUserHash(users.hash(r.subject()))
+            .setTurn(r.turn())
+            .setQuery(r.query())
+            .setNormalizedQuery(TextNormalizer.normalize(r.query()))
+            .setIntent(r.intent())
+            .setAudience(r.audience())
+            .setConfidence(r.confidence())
+            .setMargin(r.margin())
+            .setSource(r.source())
+            .setFallbackReason(r.fallback())
+            .setModelVersion(r.modelVersion())
+            .setLatencyMs((float)r.latencyMs())
+            .setContextLost(r.contextLost())
+            .setClarifying(r.clarifying())
+            .build();
+    }
+}
