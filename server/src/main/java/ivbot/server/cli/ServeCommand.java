@@ -10,6 +10,8 @@ import ivbot.server.auth.Principal;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.events.EventLog;
+import ivbot.server.events.EventSink;
+import ivbot.server.events.KafkaSink;
 import ivbot.server.events.JsonLinesFileSink;
 import ivbot.server.events.TurnEvents;
 import ivbot.server.events.TurnRecord;
@@ -115,8 +117,11 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--jmx-port", defaultValue = "0", description = "Serve remote JMX on 127.0.0.1 at this port, 0 = off (default: ${DEFAULT-VALUE}).")
     int jmxPort;
 
-    @Option(names = "--events", defaultValue = "files", description = "Turn events: files (JSON lines in --events-dir, rotated daily and by size) or off (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--events", defaultValue = "files", description = "Turn events: files (JSON lines in --events-dir, rotated daily and by size), kafka://host:port[,host:port...]/topic (keyed by session), or off (default: ${DEFAULT-VALUE}).")
     String events;
+
+    @Option(names = "--events-kafka-buffer-mb", defaultValue = "32", description = "With Kafka: events held while it is away; past it they are dropped and counted (default: ${DEFAULT-VALUE}).")
+    long eventsKafkaBufferMb;
 
     @Option(names = "--events-dir", description = "Folder of the turn-event files (default: $IVBOT_STATE_DIR/events, else ~/.ivbot/events).")
     Path eventsDir;
@@ -137,6 +142,7 @@ final class ServeCommand implements Callable<Integer>
     ModelOptions model;
 
     private String devToken;
+    private KafkaSink kafka;
 
     @Override
     public Integer call() throws Exception
@@ -169,9 +175,13 @@ final class ServeCommand implements Callable<Integer>
         try
         {
             config.conclude();
-            if (!"files".equals(events) && !"off".equals(events))
+            if (!"files".equals(events) && !"off".equals(events) && !events.startsWith("kafka://"))
             {
-                throw new IllegalArgumentException("--events=" + events + " (expected: files or off)");
+                throw new IllegalArgumentException("--events=" + events + " (expected: files, off or " + KafkaSink.FORM + ")");
+            }
+            if (events.startsWith("kafka://"))
+            {
+                KafkaSink.parse(events);
             }
             authenticator = authenticator();
         }
@@ -204,6 +214,16 @@ final class ServeCommand implements Callable<Integer>
                     "outcome=\"written\"", eventLog::written)
                 .register("ivbot_events_total", "counter", "", "outcome=\"dropped\"", eventLog::dropped)
                 .register("ivbot_events_total", "counter", "", "outcome=\"failed\"", eventLog::failed);
+            if (kafka != null)
+            {
+                final KafkaSink k = kafka;
+                reporter
+                    .register("ivbot_events_kafka_total", "counter",
+                        "Turn events given to Kafka by outcome: acknowledged, failed (not acknowledged in time), refused (buffer full).",
+                        "outcome=\"acknowledged\"", k::acknowledged)
+                    .register("ivbot_events_kafka_total", "counter", "", "outcome=\"failed\"", k::failed)
+                    .register("ivbot_events_kafka_total", "counter", "", "outcome=\"refused\"", k::refused);
+            }
         }
         // in dev mode the chat page carries the dev token, for clients on this machine only
         final IvbotServer server = new IvbotServer(config, chat, reporter, authenticator, new StaticContent(devToken)).start();
@@ -246,10 +266,20 @@ final class ServeCommand implements Callable<Integer>
         }
         final Path state = JwtSecrets.defaultDevSecretFile().getParent();
         final Path dir = eventsDir != null ? eventsDir : state.resolve("events");
-        // the key of the user hash: random, kept beside the events (mode 0600), so hashes stay stable across restarts
+        // the key of the user hash: random, kept in the state folder (mode 0600), so hashes stay stable across
+        // restarts (give every instance of a deployment the same file, or IVBOT_STATE_DIR)
         final byte[] key = JwtSecrets.loadOrCreateDevSecret(state.resolve("events-hash-key"));
-        return new EventLog<>(new TurnEvents(new UserHasher(key)),
-            new JsonLinesFileSink(dir, eventsMaxFileMb << 20, eventsRetentionDays, System::currentTimeMillis), eventsQueue, 5);
+        final EventSink sink;
+        if (events.startsWith("kafka://"))
+        {
+            kafka = KafkaSink.of(events, eventsKafkaBufferMb << 20);
+            sink = kafka;
+        }
+        else
+        {
+            sink = new JsonLinesFileSink(dir, eventsMaxFileMb << 20, eventsRetentionDays, System::currentTimeMillis);
+        }
+        return new EventLog<>(new TurnEvents(new UserHasher(key)), sink, eventsQueue, 5);
     }
 
     private JwtAuthenticator authenticator() throws Exception

@@ -83,7 +83,7 @@ public final class JsonLinesFileSink implements EventSink
             gen.setRootValueSeparator(null);
             for (final TurnEvent event : events)
             {
-                writeEvent(gen, event);
+                TurnEventJson.write(gen, event);
                 gen.flush();
                 buffer.write('\n');
             }
@@ -91,30 +91,6 @@ public final class JsonLinesFileSink implements EventSink
         buffer.writeTo(out);
         out.flush();
         fileBytes += buffer.size();
-    }
-
-    private static void writeEvent(final JsonGenerator gen, final TurnEvent e) throws IOException
-    {
-        gen.writeStartObject();
-        gen.writeStringField("event_id", e.getEventId());
-        gen.writeNumberField("timestamp_ms", e.getTimestampMs());
-        gen.writeStringField("session_id", e.getSessionId());
-        gen.writeStringField("user_hash", e.getUserHash());
-        gen.writeNumberField("turn", e.getTurn());
-        gen.writeStringField("query", e.getQuery());
-        gen.writeStringField("normalized_query", e.getNormalizedQuery());
-        gen.writeStringField("intent", e.getIntent());
-        gen.writeStringField("audience", e.getAudience());
-        gen.writeNumberField("confidence", e.getConfidence());
-        gen.writeNumberField("margin", e.getMargin());
-        gen.writeStringField("source", e.getSource());
-        gen.writeStringField("fallback_reason", e.getFallbackReason());
-        gen.writeStringField("model_version", e.getModelVersion());
-        gen.writeStringField("cohort", e.getCohort());
-        gen.writeNumberField("latency_ms", e.getLatencyMs());
-        gen.writeBooleanField("context_lost", e.getContextLost());
-        gen.writeBooleanField("clarifying", e.getClarifying());
-        gen.writeEndObject();
     }
 
     private void rotate(final LocalDate today) throws IOException

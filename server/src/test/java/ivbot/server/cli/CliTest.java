@@ -189,6 +189,9 @@ class CliTest
     void shouldRefuseAnUnknownEventsSink()
     {
         final String err = stderrOf("serve", "--dev", "--events", "carrier-pigeon", "--no-model", "--kb", kbDir().toString());
-        assertTrue(err.contains("--events=carrier-pigeon (expected: files or off)"), err);
+        assertTrue(err.contains("--events=carrier-pigeon (expected: files, off or kafka://"), err);
+        final String noTopic = stderrOf("serve", "--dev", "--events", "kafka://127.0.0.1:9092", "--no-model", "--kb",
+            kbDir().toString());
+        assertTrue(noTopic.contains("--events=kafka://127.0.0.1:9092 (expected:"), noTopic);
     }
 }
