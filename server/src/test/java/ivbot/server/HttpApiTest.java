@@ -212,9 +212,7 @@ public class HttpApiTest
 
     private static String chatRequest(final String token, final String body)
     {
-        return "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-            "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
-            "\r\n\r\n" + body;
+        return RawHttp.chatRequest(token, body);
     }
 
     @Test

@@ -2,7 +2,7 @@ package ivbot.server.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import ivbot.server.HttpApiTest;
+import ivbot.server.RawHttp;
 import ivbot.server.TestServer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,15 +45,9 @@ class KafkaSinkTest
     {
         final String body = sessionId == null ? "{\"query\":\"" + query + "\"}" :
             "{\"session_id\":\"" + sessionId + "\",\"query\":\"" + query + "\"}";
-        try (Socket socket = server.connect(10_000))
-        {
-            socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-                "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
-                "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
-            final String[] response = HttpApiTest.readResponse(socket.getInputStream());
-            assertTrue(response[0].startsWith("HTTP/1.1 200"), response[0] + response[1]);
-            return JSON.readTree(response[1]).path("session_id").asText();
-        }
+        final String[] response = RawHttp.chat(server.port(), token, body);
+        assertTrue(response[0].startsWith("HTTP/1.1 200"), response[0] + response[1]);
+        return JSON.readTree(response[1]).path("session_id").asText();
     }
 
     private static List<JsonNode> consume(final String bootstrap, final int expected) throws IOException

@@ -3,6 +3,7 @@ package ivbot.server.events;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ivbot.server.HttpApiTest;
+import ivbot.server.RawHttp;
 import ivbot.server.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,15 +47,9 @@ class TurnEventsEndToEndTest
             {
                 final String body = i % 3 == 0 ? "{\"query\":\"校招生年假几天?\"}" :
                     "{\"session_id\":\"" + sessionId + "\",\"query\":\"" + (i % 3 == 1 ? "那病假呢" : "ＡＢＣ婚假呢") + "\"}";
-                try (Socket socket = server.connect(10_000))
-                {
-                    socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-                        "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
-                        "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
-                    final String[] response = HttpApiTest.readResponse(socket.getInputStream());
-                    assertTrue(response[0].startsWith("HTTP/1.1 200"), response[0]);
-                    sessionId = JSON.readTree(response[1]).path("session_id").asText();
-                }
+                final String[] response = RawHttp.chat(server.port(), token, body);
+                assertTrue(response[0].startsWith("HTTP/1.1 200"), response[0]);
+                sessionId = JSON.readTree(response[1]).path("session_id").asText();
             }
             // a refused request is no turn
             try (Socket socket = server.connect(10_000))

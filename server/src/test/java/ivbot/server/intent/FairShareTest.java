@@ -2,7 +2,6 @@ package ivbot.server.intent;
 
 import ivbot.inference.batch.FallbackReason;
 import ivbot.inference.rules.RuleClassifier;
-import ivbot.server.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,12 +29,7 @@ class FairShareTest
     void shouldShedTheFloodersTurnsWhileAnotherUserStaysOnTheModel(@TempDir final Path repository) throws Exception
     {
         ModelChatTest.install(repository, "20260101-1");
-        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
-        settings.repository = repository;
-        settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
-        settings.device = "cpu";
-        settings.intraOpThreads = 1;
-        settings.pollMs = 0;
+        final ModelRuntime.Settings settings = ModelChatTest.settings(repository);
         final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
         try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { }))
         {

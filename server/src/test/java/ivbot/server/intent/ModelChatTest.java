@@ -59,6 +59,21 @@ class ModelChatTest
     /**
      * Copies the shipped package as {@code version}, set to let the model answer every query.
      */
+    /**
+     * @param repository a model repository.
+     * @return settings for a CPU runtime on it with one ONNX Runtime thread and no polling.
+     */
+    static ModelRuntime.Settings settings(final Path repository)
+    {
+        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
+        settings.repository = repository;
+        settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
+        settings.device = "cpu";
+        settings.intraOpThreads = 1;
+        settings.pollMs = 0;
+        return settings;
+    }
+
     static void install(final Path repository, final String version) throws IOException
     {
         install(repository, version, 0.0);

@@ -34,12 +34,7 @@ class PipelinedDeadlineTest
     void shouldAnswerRequestsQueuedOnOneConnectionWithinAboutOneDeadline(@TempDir final Path repository) throws Exception
     {
         ModelChatTest.install(repository, "20260101-1");
-        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
-        settings.repository = repository;
-        settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
-        settings.device = "cpu";
-        settings.intraOpThreads = 1;
-        settings.pollMs = 0;
+        final ModelRuntime.Settings settings = ModelChatTest.settings(repository);
         final CountDownLatch release = new CountDownLatch(1);
         try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { });
              TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0,

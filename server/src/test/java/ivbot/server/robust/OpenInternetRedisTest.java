@@ -2,7 +2,7 @@ package ivbot.server.robust;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import ivbot.server.HttpApiTest;
+import ivbot.server.RawHttp;
 import ivbot.server.ServerConfig;
 import ivbot.server.TestServer;
 import ivbot.server.session.SessionStores;
@@ -10,8 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,13 +35,7 @@ class OpenInternetRedisTest
 
     private static String[] chat(final TestServer server, final String token, final String body) throws IOException
     {
-        try (Socket socket = server.connect(10_000))
-        {
-            socket.getOutputStream().write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-                "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
-                "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
-            return HttpApiTest.readResponse(socket.getInputStream());
-        }
+        return RawHttp.chat(server.port(), token, body);
     }
 
     private static JsonNode ok(final String[] response) throws IOException

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import ivbot.server.HttpApiTest;
+import ivbot.server.RawHttp;
 import ivbot.server.ServerConfig;
 import ivbot.server.TestServer;
 import ivbot.server.auth.Principal;
@@ -219,18 +220,12 @@ class OpenInternetTest
 
     private static String[] exchange(final TestServer server, final String raw) throws IOException
     {
-        try (Socket socket = server.connect(5_000))
-        {
-            socket.getOutputStream().write(raw.getBytes(StandardCharsets.UTF_8));
-            return HttpApiTest.readResponse(socket.getInputStream());
-        }
+        return RawHttp.exchange(server.port(), raw);
     }
 
     private static String chatRaw(final String token, final String body)
     {
-        return "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-            "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
-            "\r\n\r\n" + body;
+        return RawHttp.chatRequest(token, body);
     }
 
     private static JsonNode chat(final TestServer server, final String token, final String body) throws IOException

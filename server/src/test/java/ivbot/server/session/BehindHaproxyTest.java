@@ -2,15 +2,13 @@ package ivbot.server.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import ivbot.server.HttpApiTest;
-import ivbot.server.ServerConfig;
+import ivbot.server.RawHttp;
 import ivbot.server.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
@@ -98,19 +96,12 @@ class BehindHaproxyTest
 
     private static String[] exchange(final int port, final String raw) throws IOException
     {
-        try (Socket socket = new Socket("127.0.0.1", port))
-        {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(raw.getBytes(StandardCharsets.UTF_8));
-            return HttpApiTest.readResponse(socket.getInputStream());
-        }
+        return RawHttp.exchange(port, raw);
     }
 
     private static String chatRaw(final String token, final String body)
     {
-        return "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-            "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length +
-            "\r\n\r\n" + body;
+        return RawHttp.chatRequest(token, body);
     }
 
     @Test
