@@ -203,7 +203,7 @@ class ModelPackageTest
     void shouldRejectCorruptOrHalfWrittenPackages(@TempDir final Path dir) throws Exception
     {
         final Path truncated = dir.resolve("truncated");
-        Models.copy(Models.shippedPackage(), truncated);
+        Models.copy(Models.headPackage(), truncated);
         final byte[] head = Files.readAllBytes(truncated.resolve(ModelPackage.HEAD));
         Files.write(truncated.resolve(ModelPackage.HEAD), java.util.Arrays.copyOf(head, head.length / 2));
         assertTrue(assertThrows(IOException.class, () -> ModelPackage.load(truncated, "cpu", 1, 4)).getMessage().contains("bytes"));

@@ -68,7 +68,14 @@ class ModelRepositoryTest
 
         // a corrupt package
         Models.copy(Models.shippedPackage(), root.resolve("20260101-3"));
-        Files.write(root.resolve("20260101-3").resolve(ModelPackage.HEAD), new byte[] {1, 2, 3});
+        for (final String file : new String[] {ModelPackage.HEAD, ModelPackage.MODEL})
+        {
+            // the shipped package is an ivbot package (head.bin) or an exported one (model.onnx)
+            if (Files.exists(root.resolve("20260101-3").resolve(file)))
+            {
+                Files.write(root.resolve("20260101-3").resolve(file), new byte[] {1, 2, 3});
+            }
+        }
         assertEquals(ModelRepository.Outcome.REJECTED, repository.check());
         assertEquals("20260101-1", repository.servingVersion());
 

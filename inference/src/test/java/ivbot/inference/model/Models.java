@@ -49,6 +49,15 @@ public final class Models
         }
     }
 
+    /**
+     * @return the frozen-encoder package (an ivbot package: head.bin on the int8 bge encoder), for tests of
+     * the head format; the newest package may be an exported one (model.onnx) without a head.bin.
+     */
+    public static Path headPackage()
+    {
+        return repoRoot().resolve("models/repository/intent/20261125-1");
+    }
+
     public static List<LabelledQuery> dev()
     {
         try
