@@ -278,7 +278,7 @@ public final class ChatService
                 .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
                 .build();
             events.accept(new TurnRecord(clockMs.getAsLong(), sessionId, principal.subject(), turns, request.getQuery(),
-                built.getIntent(), built.getAudience(), built.getConfidence(), 0f, built.getSource(),
+                built.getIntent(), built.getAudience(), built.getConfidence(), classification.margin(), built.getSource(),
                 built.getFallbackReason(), built.getModelVersion(), built.getLatencyMs(), built.getContextLost(),
                 turn.intent() == null));
             return built;

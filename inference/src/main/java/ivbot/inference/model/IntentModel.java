@@ -106,12 +106,19 @@ public final class IntentModel implements BatchPredictor
             final int base = row * width;
             int best = 0;
             float max = logits[base];
+            float second = Float.NEGATIVE_INFINITY;
             for (int i = 1; i < width; i++)
             {
-                if (logits[base + i] > max)
+                final float logit = logits[base + i];
+                if (logit > max)
                 {
-                    max = logits[base + i];
+                    second = max;
+                    max = logit;
                     best = i;
+                }
+                else if (logit > second)
+                {
+                    second = logit;
                 }
             }
             double sum = 0;
@@ -119,7 +126,8 @@ public final class IntentModel implements BatchPredictor
             {
                 sum += Math.exp(logits[base + i] - max);
             }
-            out[row] = new Prediction(labels[best], (float)(1.0 / sum), version);
+            final double top = 1.0 / sum;
+            out[row] = new Prediction(labels[best], (float)top, (float)(top - Math.exp(second - max) / sum), version);
         }
     }
 

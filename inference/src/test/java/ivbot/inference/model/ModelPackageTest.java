@@ -75,8 +75,11 @@ class ModelPackageTest
         for (final Prediction p : out)
         {
             assertTrue(p.confidence() > 0 && p.confidence() <= 1);
+            // the margin over the runner-up: never more than the winner's own probability, never negative
+            assertTrue(p.margin() >= 0 && p.margin() <= p.confidence(), p.toString());
             assertEquals(shipped.version(), p.modelVersion());
         }
+        assertTrue(out[1].margin() > 0.2f, "a clear question is not a close call: " + out[1]);
     }
 
     @Test

@@ -16,6 +16,7 @@ import ivbot.inference.batch.FallbackReason;
  * @param source       {@code model}, {@code cache} or {@code rules}.
  * @param fallback     why the model did not answer, or {@code null}.
  * @param modelVersion the model version that answered, or {@code null} for rules.
+ * @param margin       the model's winner minus runner-up probability; 0 when the rules answered.
  */
 public record Classification(
     Intent named,
@@ -24,6 +25,15 @@ public record Classification(
     Audience audience,
     String source,
     FallbackReason fallback,
-    String modelVersion)
+    String modelVersion,
+    float margin)
 {
+    /**
+     * A classification without a model margin (the rules', or a model answer whose runner-up is unknown).
+     */
+    public Classification(final Intent named, final Intent standalone, final float confidence, final Audience audience,
+        final String source, final FallbackReason fallback, final String modelVersion)
+    {
+        this(named, standalone, confidence, audience, source, fallback, modelVersion, 0f);
+    }
 }
