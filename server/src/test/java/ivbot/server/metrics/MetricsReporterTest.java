@@ -83,7 +83,7 @@ class MetricsReporterTest
         metrics.recordReply(200, "cache");
         metrics.recordReply(300, "rules");
         metrics.recordReply(400, "rules");
-        metrics.recordError();
+        metrics.recordError("internal");
         nowNs.addAndGet(2_000_000_000L);
         final MetricsSnapshot s = reporter.roll();
         assertEquals(4, s.requestsTotal());
