@@ -24,8 +24,9 @@ public final class ServerMetrics
     /** The largest latency recorded, µs (one minute); larger values are recorded as this. */
     public static final long HIGHEST_US = 60_000_000L;
     /**
-     * The most distinct error codes counted apart; later new codes are counted under {@link #OTHER_CODE}. The
-     * server's codes are a fixed set of about 16 (see {@code ChatException}), so this only bounds a mistake.
+     * The most distinct error codes counted apart (give or take racing first errors); later new codes are
+     * counted under {@link #OTHER_CODE}. The server's codes are a fixed set of about 16 (see
+     * {@code ChatException}), so this only bounds a mistake.
      */
     public static final int MAX_ERROR_CODES = 32;
     /** The code that errors past {@link #MAX_ERROR_CODES} distinct codes are counted under. */
