@@ -28,7 +28,8 @@
     foreign: '该会话属于其他用户，已为您开始新对话，请重新发送',
     contextLost: '上下文暂不可用，本轮按新问题回答'
   };
-  var AUDIENCE_ZH = { campus: '校招', experienced: '社招', intern: '实习' };
+  // the Chinese names of the label contract's ids, shipped as data in /static/labels.js (loaded first)
+  var LABELS = window.IVBOT_LABELS || { intents: {}, audiences: {} };
 
   var el = {};
   var sessionId = null;
@@ -85,7 +86,9 @@
   function setSession(id) {
     sessionId = id || null;
     storageSet(localStorage, SESSION_KEY, sessionId);
-    el.sessionId.textContent = sessionId || '未开始';
+    el.sessionId.textContent = sessionId || '';
+    el.sessionState.textContent = sessionId ? '进行中' : '未开始';
+    el.sessionDetails.hidden = !sessionId;
     if (sessionId) { startHeartbeat(); } else { stopHeartbeat(); }
   }
 
@@ -94,12 +97,19 @@
     storageSet(sessionStorage, TRANSCRIPT_KEY, transcript.length ? JSON.stringify(transcript) : null);
   }
 
+  function intentName(id) {
+    return id ? (LABELS.intents[id] || id) : '—';
+  }
+
+  function audienceName(id) {
+    return id ? (LABELS.audiences[id] || id) : '未指定';
+  }
+
+  // the names a candidate reads; the raw ids stay one click away, for support and bug reports
   function metaLine(m) {
     var meta = document.createElement('div');
     meta.className = 'meta';
-    var parts = ['意图 ' + (m.intent || '—'),
-      '对象 ' + (m.audience ? (AUDIENCE_ZH[m.audience] || m.audience) + '（' + m.audience + '）' : '未指定'),
-      '来源 ' + (m.source || '—')];
+    var parts = ['意图 ' + intentName(m.intent), '对象 ' + audienceName(m.audience), '来源 ' + (m.source || '—')];
     parts.forEach(function (text, i) {
       if (i > 0) {
         var sep = document.createElement('span');
@@ -112,6 +122,15 @@
       span.textContent = text;
       meta.appendChild(span);
     });
+    var details = document.createElement('details');
+    details.className = 'ids';
+    var summary = document.createElement('summary');
+    summary.textContent = '编号';
+    var ids = document.createElement('code');
+    ids.textContent = 'intent ' + (m.intent || '—') + ' · audience ' + (m.audience || '—');
+    details.appendChild(summary);
+    details.appendChild(ids);
+    meta.appendChild(details);
     if (m.contextLost) {
       var warn = document.createElement('span');
       warn.className = 'warn';
@@ -361,6 +380,7 @@
   function init() {
     ['token', 'tokenPanel:token-panel', 'tokenState:token-state', 'notice', 'alert', 'alertText:alert-text',
       'alertRetry:alert-retry', 'transcript', 'empty', 'form:ask-form', 'query', 'send', 'sessionId:session-id',
+      'sessionState:session-state', 'sessionDetails:session-details',
       'newChat:new-chat'].forEach(function (spec) {
       var parts = spec.split(':');
       el[parts[0]] = document.getElementById(parts[1] || parts[0]);

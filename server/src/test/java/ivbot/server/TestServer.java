@@ -44,10 +44,17 @@ public final class TestServer implements AutoCloseable
     private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
         final StaticContent pages, final java.util.function.Consumer<ivbot.server.events.TurnRecord> events)
     {
+        this(store, config, classifier, pages, events, TestServer::kb);
+    }
+
+    private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
+        final StaticContent pages, final java.util.function.Consumer<ivbot.server.events.TurnRecord> events,
+        final java.util.function.Supplier<KnowledgeBase> knowledgeBase)
+    {
         this.store = store;
         final ServerMetrics metrics = new ServerMetrics();
-        this.chat = new ChatService(store, classifier, new DialogManager(), TestServer::kb, System::currentTimeMillis, metrics,
-            events);
+        this.chat = new ChatService(store, classifier, new DialogManager(), knowledgeBase, System::currentTimeMillis,
+            metrics, events);
         this.reporter = new MetricsReporter(metrics, classifier, store, System::nanoTime);
         try
         {
@@ -130,6 +137,23 @@ public final class TestServer implements AutoCloseable
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
         return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), rulesOnly(),
             null, events);
+    }
+
+    /**
+     * A rules-only server on the in-process store whose answers come from {@code knowledgeBase} (a test's
+     * supplier that throws stands for a bug in a turn's logic).
+     */
+    public static TestServer startWithKnowledgeBase(final java.util.function.Supplier<KnowledgeBase> knowledgeBase)
+    {
+        final ServerConfig config = new ServerConfig();
+        config.userRatePerSecond = 0;
+        config.addressRatePerSecond = 0;
+        config.host = "127.0.0.1";
+        config.port = 0;
+        config.ioThreads = 2;
+        config.knowledgeBaseDir = repoRoot().resolve("models/kb");
+        return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), rulesOnly(),
+            null, record -> { }, knowledgeBase);
     }
 
     private static TestServer start0(final SessionStore store, final ServerConfig config,

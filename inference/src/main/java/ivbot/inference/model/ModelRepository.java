@@ -34,6 +34,12 @@ public final class ModelRepository
     private static final Logger LOG = LoggerFactory.getLogger(ModelRepository.class);
 
     /**
+     * How far past {@code maxF1Drop} a candidate may fall and still pass: rounding only, far below what one
+     * gate-set row moves a macro-F1 (about 1e-4 on a few hundred rows).
+     */
+    public static final double GATE_EPSILON = 1e-9;
+
+    /**
      * How a check ended.
      */
     public enum Outcome
@@ -165,7 +171,7 @@ public final class ModelRepository
             return false;
         }
         final double serving = servingF1;
-        if (!Double.isNaN(serving) && f1 < serving - maxF1Drop)
+        if (!passesGate(f1, serving, maxF1Drop))
         {
             candidate.close();
             reject(version, String.format(Locale.ROOT, "macro-F1 %.4f is more than %.2f below the serving %s's %.4f",
@@ -178,6 +184,27 @@ public final class ModelRepository
         servingF1 = f1;
         install.accept(candidate);
         return true;
+    }
+
+    /**
+     * The validation gate's comparison: a candidate passes when its macro-F1 is at most {@code maxF1Drop}
+     * below the serving version's, the boundary included. Pure; any thread.
+     * <p>
+     * The boundary is held to within {@link #GATE_EPSILON}, so that {@code serving - maxF1Drop} rounding up
+     * in binary (0.52 - 0.05 is 0.47000000000000003) does not reject a candidate exactly at the limit.
+     *
+     * @param candidateF1 the candidate's macro-F1 on the gate set; {@code NaN} never passes.
+     * @param servingF1   the serving version's, or {@code NaN} when none is serving (then any number passes).
+     * @param maxF1Drop   the largest drop allowed ({@code --max-f1-drop}), e.g. 0.01.
+     * @return whether the candidate may be installed.
+     */
+    public static boolean passesGate(final double candidateF1, final double servingF1, final double maxF1Drop)
+    {
+        if (Double.isNaN(candidateF1))
+        {
+            return false;
+        }
+        return Double.isNaN(servingF1) || candidateF1 >= servingF1 - maxF1Drop - GATE_EPSILON;
     }
 
     private void reject(final String version, final String why)

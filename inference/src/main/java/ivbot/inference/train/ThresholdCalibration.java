@@ -79,7 +79,9 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
     }
 
     /**
-     * The hybrid's single-turn decision.
+     * The hybrid's single-turn decision, as calibrated here and as the server serves it (the server's
+     * {@code IntentClassifier} asks {@link #rulesAnswerFirst} before it asks the model and
+     * {@link #modelTrusted} after). Pure; any thread.
      *
      * @param ruleIntent      the rules' intent, or {@code null}.
      * @param ruleConfidence  the rules' confidence.
@@ -92,14 +94,40 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
     public static Intent decide(final Intent ruleIntent, final float ruleConfidence, final Intent modelIntent,
         final float modelConfidence, final float threshold, final float rulesThreshold)
     {
-        if (ruleIntent != null && ruleConfidence >= rulesThreshold)
+        if (rulesAnswerFirst(ruleIntent, ruleConfidence, rulesThreshold))
         {
             return ruleIntent;
         }
-        if (modelConfidence >= threshold)
+        if (modelTrusted(modelConfidence, threshold))
         {
             return modelIntent;
         }
         return ruleIntent == null ? Intent.OUT_OF_SCOPE : ruleIntent;
+    }
+
+    /**
+     * Step 1 of {@link #decide}: the rules answer before the model is asked. Pure; any thread.
+     *
+     * @param ruleIntent     the rules' intent, or {@code null} when they name no topic.
+     * @param ruleConfidence the rules' confidence, 0..1.
+     * @param rulesThreshold the package's {@code rules_threshold} (above 1: never).
+     * @return whether the rules name a topic with at least {@code rulesThreshold}.
+     */
+    public static boolean rulesAnswerFirst(final Intent ruleIntent, final float ruleConfidence, final float rulesThreshold)
+    {
+        return ruleIntent != null && ruleConfidence >= rulesThreshold;
+    }
+
+    /**
+     * Step 2 of {@link #decide}: the model's answer stands; otherwise the rules answer when they name a topic,
+     * else a clarifying question. Pure; any thread.
+     *
+     * @param modelConfidence the model's softmax confidence, 0..1.
+     * @param threshold       the package's {@code threshold}.
+     * @return whether {@code modelConfidence} reaches {@code threshold}.
+     */
+    public static boolean modelTrusted(final float modelConfidence, final float threshold)
+    {
+        return modelConfidence >= threshold;
     }
 }

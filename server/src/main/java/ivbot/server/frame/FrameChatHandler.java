@@ -30,7 +30,9 @@ import java.util.concurrent.CompletableFuture;
  * {@code Heartbeat} carrying its own token runs as that token's subject instead. Requests are answered in
  * arrival order, each reply or error echoing its {@code request_id}. A request-level failure answers an
  * {@code Error} frame and keeps the connection; a frame that is too long or does not parse answers an
- * {@code Error} frame and closes it. Not sharable: holds the connection's principal.
+ * {@code Error} frame and closes it. Every error is counted by its code; an unexpected failure (a 500,
+ * {@code internal}) is also logged once at ERROR with its cause and the request's {@code request_id}, as the
+ * HTTP transport logs its method and path. Not sharable: holds the connection's principal.
  */
 public final class FrameChatHandler extends SerialRequestHandler<Frame>
 {
@@ -156,8 +158,13 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
             ctx.write(result, ctx.voidPromise());
             return true;
         }
-        metrics.recordError();
         final ChatException ex = ChatException.of(error);
+        metrics.recordError(ex.code());
+        if (ex.status() == 500)
+        {
+            // as the HTTP side: one ERROR line with the cause, naming the request; the client sees only "internal"
+            LOG.error("request failed with 500 internal: {} request_id={}", frameName(frame), requestId(frame), error);
+        }
         ctx.write(errorFrame(requestId(frame), ex.code(), ex.getMessage(), ex.status(), ex.retryAfterSeconds()),
             ctx.voidPromise());
         return true;

@@ -18,6 +18,7 @@ import ivbot.server.RequestGuard;
 import ivbot.server.SerialRequestHandler;
 import ivbot.server.metrics.MetricsReporter;
 import ivbot.server.metrics.OpsStatsJson;
+import ivbot.server.metrics.ServerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,8 +178,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         final FullHttpResponse response;
         if (error != null)
         {
-            response = errorResponse(ctx, request, error, keepAlive);
-            reporter.metrics().recordError();
+            response = errorResponse(ctx, request, error, keepAlive, reporter.metrics());
         }
         else
         {
@@ -199,8 +199,8 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         return query < 0 ? uri : uri.substring(0, query);
     }
 
-    private static FullHttpResponse errorResponse(
-        final ChannelHandlerContext ctx, final FullHttpRequest request, final Throwable error, final boolean keepAlive)
+    private static FullHttpResponse errorResponse(final ChannelHandlerContext ctx, final FullHttpRequest request,
+        final Throwable error, final boolean keepAlive, final ServerMetrics metrics)
     {
         Throwable cause = error;
         while (cause.getCause() != null && !(cause instanceof HttpExchange.MethodNotAllowed) && !(cause instanceof ChatException))
@@ -209,6 +209,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         }
         if (cause instanceof HttpExchange.MethodNotAllowed)
         {
+            metrics.recordError("method_not_allowed");
             final FullHttpResponse response = HttpResponses.error(HttpResponseStatus.METHOD_NOT_ALLOWED,
                 "method_not_allowed", "method not allowed (allowed: " + ((HttpExchange.MethodNotAllowed)cause).allowed + ")",
                 ctx.alloc(), keepAlive);
@@ -216,9 +217,10 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
             return response;
         }
         final ChatException ex = ChatException.of(error);
+        metrics.recordError(ex.code());
         if (ex.status() == 500)
         {
-            LOG.error("request failed: {} {}", request.method(), rawPathOrUri(request.uri()), error);
+            LOG.error("request failed with 500 internal: {} {}", request.method(), rawPathOrUri(request.uri()), error);
         }
         // a version or method this server does not speak: the rest of the stream is not trusted
         final boolean keep = keepAlive && ex.status() != 505 && ex.status() != 501 && ex.status() != 417;

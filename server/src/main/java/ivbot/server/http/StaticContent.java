@@ -20,7 +20,8 @@ import java.util.Map;
  * <pre>
  *   GET /                  index.html   the candidate chat
  *   GET /ops               ops.html     the operator dashboard (its data come from /v1/ops/stats)
- *   GET /static/{name}     app.css, chat.js, ops.js, favicon.svg
+ *   GET /static/{name}     app.css, chat.js, ops.js, favicon.svg, labels.js (the Chinese names of the
+ *                          intent and audience ids, loaded by the chat page before chat.js)
  * </pre>
  * Every response carries {@code Cache-Control: no-cache} (the browser revalidates, so a new server
  * version is picked up at once; the chat page, which may carry a dev token, {@code no-store}) and a
@@ -78,6 +79,7 @@ public final class StaticContent
         entries.put(STATIC_PREFIX + "app.css", new Entry(read("app.css"), CSS));
         entries.put(STATIC_PREFIX + "chat.js", new Entry(read("chat.js"), JS));
         entries.put(STATIC_PREFIX + "ops.js", new Entry(read("ops.js"), JS));
+        entries.put(STATIC_PREFIX + "labels.js", new Entry(read("labels.js"), JS));
         entries.put(STATIC_PREFIX + "favicon.svg", new Entry(read("favicon.svg"), SVG));
     }
 

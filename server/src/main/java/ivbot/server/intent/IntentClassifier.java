@@ -11,6 +11,7 @@ import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.Prediction;
 import ivbot.inference.rules.RuleClassifier;
 import ivbot.inference.rules.RuleMatch;
+import ivbot.inference.train.ThresholdCalibration;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +29,9 @@ import java.util.function.Consumer;
  * not asked. When the model is
  * absent, refuses the request, fails, or misses the deadline, the rules answer with the fallback reason.
  * Below the model's calibrated confidence threshold the rules answer too (or, when they name nothing, the
- * dialog asks a clarifying question).
+ * dialog asks a clarifying question). Both steps are {@link ThresholdCalibration}'s, the decision the
+ * thresholds were calibrated for: {@link ThresholdCalibration#rulesAnswerFirst} before the model is asked,
+ * {@link ThresholdCalibration#modelTrusted} after.
  * <p>
  * Thread-safe. {@link #classify} is called on an event loop and completes on that same loop: the agent
  * hands results back through the loop, and the deadline is a timer on the loop.
@@ -204,7 +207,7 @@ public final class IntentClassifier
             }
         }
         final RuleMatch match = rules.classifyNormalized(normalized);
-        if (rulesFirst && match.intent() != null && match.confidence() >= model.rulesThreshold())
+        if (rulesFirst && ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), model.rulesThreshold()))
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
                 match.confidence(), match.audience(), SOURCE_RULES, null, null));
@@ -279,7 +282,7 @@ public final class IntentClassifier
     private Classification fromModel(final RuleMatch match, final Prediction prediction, final String source,
         final IntentModel model)
     {
-        if (prediction.confidence() < model.threshold())
+        if (!ThresholdCalibration.modelTrusted(prediction.confidence(), model.threshold()))
         {
             return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
                 SOURCE_RULES, null, null);

@@ -273,7 +273,7 @@ public final class MetricsReporter implements AutoCloseable
             intervalSeconds,
             Collections.unmodifiableMap(requests),
             requestsPerSecond,
-            metrics.errors(),
+            Collections.unmodifiableMap(metrics.errors()),
             metrics.sessionErrors(),
             Collections.unmodifiableMap(fallbacks),
             classifier.cacheLookups(),

@@ -20,7 +20,8 @@ import java.util.Map;
  * @param intervalSeconds               the length of the last interval, s.
  * @param requests                      chat replies since start, by source (every source present).
  * @param requestsPerSecondLastInterval chat replies per second over the last interval.
- * @param errorsTotal                   requests answered with an error since start.
+ * @param errors                        requests answered with an error since start, by code, in code order
+ *                                      ({@code internal} always present).
  * @param sessionErrorsTotal            failed session reads and writes since start.
  * @param fallbacks                     turns the rules answered for the model since start, by reason (every reason present).
  * @param cacheLookupsTotal             model answer cache lookups since start.
@@ -40,7 +41,7 @@ public record MetricsSnapshot(
     double intervalSeconds,
     Map<ReplySource, Long> requests,
     double requestsPerSecondLastInterval,
-    long errorsTotal,
+    Map<String, Long> errors,
     long sessionErrorsTotal,
     Map<FallbackReason, Long> fallbacks,
     long cacheLookupsTotal,
@@ -59,6 +60,19 @@ public record MetricsSnapshot(
         List.of(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5);
     /** Upper bounds of {@code ivbot_batch_size}'s buckets. */
     public static final List<Long> BATCH_BUCKETS = List.of(1L, 2L, 4L, 8L, 16L, 32L, 64L, 128L);
+
+    /**
+     * @return requests answered with an error since start, all codes.
+     */
+    public long errorsTotal()
+    {
+        long total = 0;
+        for (final long n : errors.values())
+        {
+            total += n;
+        }
+        return total;
+    }
 
     /**
      * @return chat replies since start, all sources.

@@ -11,7 +11,8 @@ import java.util.Map;
  * {@code GET /metrics}:
  * <pre>
  * ivbot_requests_total{source}                 counter   chat replies by model, cache, rules
- * ivbot_errors_total                           counter   requests answered with an error
+ * ivbot_errors_total{code}                     counter   requests answered with an error, by the error's code
+ *                                                        ({@code internal} for a 500; sum for all errors)
  * ivbot_fallbacks_total{reason}                counter   turns the rules answered for the model
  * ivbot_cache_lookups_total, _hits_total       counter   hits: replies whose source is cache
  * ivbot_session_store_errors_total             counter   failed session reads and writes
@@ -52,8 +53,11 @@ public final class PrometheusExporter
         {
             out.append("ivbot_requests_total{source=\"").append(e.getKey().id()).append("\"} ").append(e.getValue()).append('\n');
         }
-        header(out, "ivbot_errors_total", "counter", "Requests answered with an error.");
-        out.append("ivbot_errors_total ").append(s.errorsTotal()).append('\n');
+        header(out, "ivbot_errors_total", "counter", "Requests answered with an error, by the error's code.");
+        for (final Map.Entry<String, Long> e : s.errors().entrySet())
+        {
+            out.append("ivbot_errors_total{code=\"").append(escape(e.getKey())).append("\"} ").append(e.getValue()).append('\n');
+        }
         header(out, "ivbot_fallbacks_total", "counter", "Turns answered by the rule engine because the model could not, by reason.");
         for (final Map.Entry<FallbackReason, Long> e : s.fallbacks().entrySet())
         {

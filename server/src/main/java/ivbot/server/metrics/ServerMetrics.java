@@ -5,11 +5,13 @@ import org.HdrHistogram.Recorder;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The write side of the server's figures: a wait-free HdrHistogram {@link Recorder} per event-loop stage and
- * {@link LongAdder} counters keyed by enum. Event loops and Redis I/O threads record here; nothing here is
+ * {@link LongAdder} counters keyed by enum, and errors keyed by their code in a small registry. Event loops and Redis I/O threads record here; nothing here is
  * read by a view. The one {@link MetricsReporter} takes the interval histograms and sums the counters once
  * per interval into an immutable {@link MetricsSnapshot}, which JMX, Prometheus and the operator page read.
  * <p>
@@ -21,10 +23,18 @@ public final class ServerMetrics
 {
     /** The largest latency recorded, µs (one minute); larger values are recorded as this. */
     public static final long HIGHEST_US = 60_000_000L;
+    /**
+     * The most distinct error codes counted apart (give or take racing first errors); later new codes are
+     * counted under {@link #OTHER_CODE}. The server's codes are a fixed set of about 16 (see
+     * {@code ChatException}), so this only bounds a mistake.
+     */
+    public static final int MAX_ERROR_CODES = 32;
+    /** The code that errors past {@link #MAX_ERROR_CODES} distinct codes are counted under. */
+    public static final String OTHER_CODE = "other";
 
     private final Map<Stage, Recorder> recorders = new EnumMap<>(Stage.class);
     private final LongAdder[] bySource = new LongAdder[ReplySource.values().length];
-    private final LongAdder errors = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> errorsByCode = new ConcurrentHashMap<>();
     private final LongAdder sessionErrors = new LongAdder();
 
     /**
@@ -43,6 +53,8 @@ public final class ServerMetrics
         {
             bySource[i] = new LongAdder();
         }
+        // present from start, so that a rate over it has a zero to start from
+        errorsByCode.put("internal", new LongAdder());
     }
 
     /**
@@ -70,11 +82,21 @@ public final class ServerMetrics
     }
 
     /**
-     * Records a request answered with an error. Any thread.
+     * Records a request answered with an error. Any thread; wait-free once the code has been seen (the first
+     * error of a code adds it to the registry under the map's lock).
+     *
+     * @param code the machine-readable code the client got, e.g. {@code "internal"} for a 500.
      */
-    public void recordError()
+    public void recordError(final String code)
     {
-        errors.increment();
+        LongAdder counter = errorsByCode.get(code);
+        if (counter == null)
+        {
+            counter = errorsByCode.size() < MAX_ERROR_CODES ?
+                errorsByCode.computeIfAbsent(code, c -> new LongAdder()) :
+                errorsByCode.computeIfAbsent(OTHER_CODE, c -> new LongAdder());
+        }
+        counter.increment();
     }
 
     /**
@@ -108,10 +130,12 @@ public final class ServerMetrics
         return bySource[source.ordinal()].sum();
     }
 
-    /** @return requests answered with an error so far; any thread. */
-    long errors()
+    /** @return requests answered with an error so far, by code, in code order; a new map; any thread. */
+    Map<String, Long> errors()
     {
-        return errors.sum();
+        final Map<String, Long> out = new TreeMap<>();
+        errorsByCode.forEach((code, n) -> out.put(code, n.sum()));
+        return out;
     }
 
     /** @return failed session reads and writes so far; any thread. */

@@ -99,7 +99,8 @@ class MetricsEndpointsTest
             samples.put(line.substring(0, line.lastIndexOf(' ')), Double.parseDouble(m.group(5).replace("+Inf", "Infinity")));
         }
         assertEquals(3.0, samples.get("ivbot_requests_total{source=\"rules\"}"));
-        assertEquals(1.0, samples.get("ivbot_errors_total"));
+        assertEquals(1.0, samples.get("ivbot_errors_total{code=\"unauthorized\"}"), "the chat without a token");
+        assertEquals(0.0, samples.get("ivbot_errors_total{code=\"internal\"}"), "present before the first 500");
         assertEquals(3.0, samples.get("ivbot_fallbacks_total{reason=\"no_model\"}"));
         assertEquals(0.0, samples.get("ivbot_inference_errors_total"), "no agent: no inference errors");
         assertEquals(1.0, samples.get("ivbot_session_store_up"));

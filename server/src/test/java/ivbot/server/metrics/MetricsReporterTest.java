@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,7 +84,7 @@ class MetricsReporterTest
         metrics.recordReply(200, "cache");
         metrics.recordReply(300, "rules");
         metrics.recordReply(400, "rules");
-        metrics.recordError();
+        metrics.recordError("internal");
         nowNs.addAndGet(2_000_000_000L);
         final MetricsSnapshot s = reporter.roll();
         assertEquals(4, s.requestsTotal());
@@ -98,6 +99,29 @@ class MetricsReporterTest
 
         nowNs.addAndGet(1_000_000_000L);
         assertEquals(0.0, reporter.roll().requestsPerSecondLastInterval(), "no replies in the last interval");
+    }
+
+    @Test
+    void shouldCountErrorsByCodeInABoundedRegistry()
+    {
+        MetricsSnapshot s = reporter.roll();
+        assertEquals(Map.of("internal", 0L), s.errors(), "internal is there before the first 500");
+        metrics.recordError("internal");
+        metrics.recordError("busy");
+        metrics.recordError("busy");
+        s = reporter.roll();
+        assertEquals(Map.of("internal", 1L, "busy", 2L), s.errors());
+        assertEquals(3, s.errorsTotal());
+        assertTrue(PrometheusExporter.scrape(s).contains("ivbot_errors_total{code=\"busy\"} 2\n"));
+
+        for (int i = 0; i < ServerMetrics.MAX_ERROR_CODES + 5; i++)
+        {
+            metrics.recordError("code_" + i);
+        }
+        s = reporter.roll();
+        assertEquals(ServerMetrics.MAX_ERROR_CODES + 1, s.errors().size(), "past the cap, new codes share one key");
+        assertEquals(ServerMetrics.MAX_ERROR_CODES + 8, s.errorsTotal(), "every error counted");
+        assertTrue(s.errors().get(ServerMetrics.OTHER_CODE) > 0);
     }
 
     @Test

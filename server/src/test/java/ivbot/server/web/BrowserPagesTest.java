@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -162,16 +163,25 @@ class BrowserPagesTest
         ask("年假几天");
         final WebElement first = waitForAnswers(1).get(0);
         assertEquals("leave_annual", first.getDomAttribute("data-intent"));
-        assertTrue(first.findElement(By.cssSelector(".meta")).getText().contains("leave_annual"));
+        final String firstMeta = first.findElement(By.cssSelector(".meta")).getText();
+        assertTrue(firstMeta.contains("意图 年假"), "the intent's Chinese name: " + firstMeta);
+        assertFalse(firstMeta.contains("leave_annual"), "the raw id is folded away: " + firstMeta);
+        final WebElement ids = first.findElement(By.cssSelector(".meta details.ids"));
+        ids.findElement(By.tagName("summary")).click();
+        wait.until(d -> ids.getText().contains("intent leave_annual"));
         final String sessionId = storage("localStorage", "ivbot.session");
         assertNotNull(sessionId, "session id kept in localStorage");
-        assertEquals(sessionId, driver.findElement(By.id("session-id")).getText());
+        assertEquals("进行中", driver.findElement(By.id("session-state")).getText());
+        assertFalse(driver.findElement(By.id("session-id")).isDisplayed(), "the session id is in the details view");
+        assertEquals(sessionId, driver.findElement(By.id("session-id")).getDomProperty("textContent"));
 
         ask("那病假呢");
         final WebElement second = waitForAnswers(2).get(1);
         assertEquals("leave_sick", second.getDomAttribute("data-intent"));
         final String meta = second.findElement(By.cssSelector(".meta")).getText();
-        assertTrue(meta.contains("leave_sick") && meta.contains("来源 rules"), meta);
+        assertTrue(meta.contains("意图 病假") && meta.contains("来源 rules"), meta);
+        assertTrue(second.findElement(By.cssSelector(".meta details.ids code")).getDomProperty("textContent")
+            .contains("intent leave_sick"));
         assertEquals(sessionId, storage("localStorage", "ivbot.session"), "the second turn kept the session");
         screenshot("chat-two-turns");
 
@@ -208,7 +218,9 @@ class BrowserPagesTest
         assertEquals("intern", second.getDomAttribute("data-audience"));
         final String meta = second.findElement(By.cssSelector(".meta")).getText();
         assertTrue(second.findElement(By.cssSelector(".meta")).isDisplayed());
-        assertTrue(meta.contains("leave_annual") && meta.contains("intern"), meta);
+        assertTrue(meta.contains("意图 年假") && meta.contains("对象 实习"), meta);
+        assertTrue(second.findElement(By.cssSelector(".meta details.ids code")).getDomProperty("textContent")
+            .contains("intent leave_annual · audience intern"));
         assertEquals(sessionId, storage("localStorage", "ivbot.session"));
         screenshot("chat-after-refresh");
         assertNoPageErrors(false);
