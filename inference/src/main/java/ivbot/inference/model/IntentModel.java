@@ -19,12 +19,13 @@ public final class IntentModel implements BatchPredictor
     private final Intent[] labels;
     private final float threshold;
     private final float rulesThreshold;
+    private final float topicConfidence;
     private final double packageMacroF1;
     private final OrtRunner runner;
     private final float[] logits;
 
     IntentModel(final String version, final Intent[] labels, final float threshold, final float rulesThreshold,
-        final double packageMacroF1, final OrtRunner runner)
+        final float topicConfidence, final double packageMacroF1, final OrtRunner runner)
     {
         if (runner.width() != labels.length)
         {
@@ -35,6 +36,7 @@ public final class IntentModel implements BatchPredictor
         this.labels = labels;
         this.threshold = threshold;
         this.rulesThreshold = rulesThreshold;
+        this.topicConfidence = topicConfidence;
         this.packageMacroF1 = packageMacroF1;
         this.runner = runner;
         this.logits = new float[runner.maxBatchSize() * labels.length];
@@ -71,6 +73,16 @@ public final class IntentModel implements BatchPredictor
     public float rulesThreshold()
     {
         return rulesThreshold;
+    }
+
+    /**
+     * @return the confidence from which the model's answer names a new topic even where the rules see none
+     *         (above 1: never), or {@code NaN} when the package leaves it to the server's setting. A fine-tuned
+     *         model that is sure of follow-ups ("那实习生呢") needs it higher than a frozen encoder does.
+     */
+    public float topicConfidence()
+    {
+        return topicConfidence;
     }
 
     /**

@@ -31,7 +31,8 @@ import java.util.List;
  *                   "head": "head.bin",                           [batch, labels] of logits
  *                   "max_length": 128,            labels.txt      one intent id a line, in logit order
  *                   "threshold": 0.45,            tokenizer.json  HuggingFace BERT WordPiece
- *                   "rules_threshold": 0.8}
+ *                   "rules_threshold": 0.8,
+ *                   "topic_confidence": 0.9}      (topic_confidence optional in both forms)
  *   head.bin       see below                      manifest.json   optional: threshold, max_length
  *   labels.txt     one intent id a line           metrics.json    optional
  *   metrics.json   {"accuracy", "macro_f1", ...}
@@ -89,6 +90,8 @@ public final class ModelPackage
         final int maxLength = manifest.path("max_length").asInt(DEFAULT_MAX_LENGTH);
         final float threshold = (float)manifest.path("threshold").asDouble(0.0);
         final float rulesThreshold = (float)manifest.path("rules_threshold").asDouble(2.0);
+        // how sure the model must be for a turn to name a new topic on its own; absent: the server's setting
+        final float topicConfidence = (float)manifest.path("topic_confidence").asDouble(Double.NaN);
         final double macroF1 = Files.exists(dir.resolve(METRICS)) ?
             readJson(dir.resolve(METRICS)).path("macro_f1").asDouble(Double.NaN) : Double.NaN;
 
@@ -123,7 +126,7 @@ public final class ModelPackage
             final OrtRunner runner = new OrtRunner(OrtSessions.open(model, device, intraOpThreads), tokenizer, maxBatchSize, maxLength);
             try
             {
-                return new IntentModel(version, labels, threshold, rulesThreshold, macroF1, runner);
+                return new IntentModel(version, labels, threshold, rulesThreshold, topicConfidence, macroF1, runner);
             }
             catch (final IllegalArgumentException ex)
             {

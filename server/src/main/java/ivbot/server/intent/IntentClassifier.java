@@ -287,9 +287,10 @@ public final class IntentClassifier
             return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
                 SOURCE_RULES, null, null);
         }
-        final boolean namesTopic = match.intent() != null || prediction.confidence() >= strongTopic;
+        final float topic = Float.isNaN(model.topicConfidence()) ? strongTopic : model.topicConfidence();
+        final boolean namesTopic = match.intent() != null || prediction.confidence() >= topic;
         return new Classification(namesTopic ? prediction.intent() : null, prediction.intent(),
-            prediction.confidence(), match.audience(), source, null, prediction.modelVersion());
+            prediction.confidence(), match.audience(), source, null, prediction.modelVersion(), prediction.margin());
     }
 
     /**
