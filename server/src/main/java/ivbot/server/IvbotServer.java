@@ -229,14 +229,23 @@ public final class IvbotServer implements AutoCloseable
             serverChannel.close().syncUninterruptibly();
         }
         // let the requests in flight finish (and write their sessions) before the event loops go
-        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.shutdownTimeoutMs);
+        final long startNs = System.nanoTime();
+        final int atStart = inFlight.get();
+        final long deadline = startNs + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.shutdownTimeoutMs);
         while (inFlight.get() > 0 && System.nanoTime() < deadline)
         {
             java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
         }
-        if (inFlight.get() > 0)
+        final long waitedMs = (System.nanoTime() - startNs) / 1_000_000;
+        final int left = inFlight.get();
+        if (left > 0)
         {
-            LOG.warn("shutting down with {} requests still in flight after {} ms", inFlight.get(), config.shutdownTimeoutMs);
+            LOG.warn("shutdown: waited {} ms for {} requests in flight; {} still unanswered at the {} ms limit",
+                waitedMs, atStart, left, config.shutdownTimeoutMs);
+        }
+        else
+        {
+            LOG.info("shutdown: waited {} ms for {} requests in flight; all answered", waitedMs, atStart);
         }
         group.shutdownGracefully(0, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         reporter.close();

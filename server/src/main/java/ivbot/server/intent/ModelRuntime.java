@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,56 @@ public final class ModelRuntime implements AutoCloseable
         this.poller = poller;
     }
 
+    // ONNX Runtime's session creation needs more native stack than 1 MiB
+    private static final long MODEL_THREAD_STACK_BYTES = 4L << 20;
+
+    private static void onLargeStack(final String name, final Runnable task)
+    {
+        final RuntimeException[] failure = new RuntimeException[1];
+        final Error[] error = new Error[1];
+        final Thread thread = new Thread(null, () ->
+        {
+            try
+            {
+                task.run();
+            }
+            catch (final RuntimeException ex)
+            {
+                failure[0] = ex;
+            }
+            catch (final Error ex)
+            {
+                error[0] = ex;
+            }
+        }, name, MODEL_THREAD_STACK_BYTES);
+        thread.start();
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                thread.join();
+                break;
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+        if (error[0] != null)
+        {
+            throw error[0];
+        }
+        if (failure[0] != null)
+        {
+            throw failure[0];
+        }
+    }
+
     /**
      * Loads the newest usable version (if any), starts the inference thread and the poller.
      *
@@ -85,6 +136,7 @@ public final class ModelRuntime implements AutoCloseable
      */
     public static ModelRuntime start(final Settings settings, final Runnable onSwap) throws IOException
     {
+        Objects.requireNonNull(onSwap, "onSwap");
         OrtSessions.checkDevice(settings.device);
         if (settings.intraOpThreads <= 0)
         {
@@ -102,7 +154,9 @@ public final class ModelRuntime implements AutoCloseable
                 agent.swap(model);
                 onSwap.run();
             });
-        repository.check();
+        // the first load runs ONNX Runtime's session creation, which needs more native stack than a small
+        // default thread stack (java's main thread: 1 MiB) gives: it crashed a serve process (SIGSEGV) there
+        onLargeStack("ivbot-model-load", repository::check);
         if (repository.servingVersion() == null)
         {
             LOG.warn("no usable model in {}: answering with the rule engine (fallback_reason no_model)", settings.repository);
@@ -116,7 +170,7 @@ public final class ModelRuntime implements AutoCloseable
             {
                 // loading and validating a candidate runs ONNX Runtime's session creation on this thread,
                 // which needs more native stack than a small default thread stack gives
-                final Thread t = new Thread(null, r, "ivbot-model-repository", 4L << 20);
+                final Thread t = new Thread(null, r, "ivbot-model-repository", MODEL_THREAD_STACK_BYTES);
                 t.setDaemon(true);
                 return t;
             });

@@ -201,6 +201,9 @@ final class FailoverCheck
      * The common scenario of the Sentinel and Cluster tests: cold sessions, load, kill, wait for recovery,
      * more load, checks.
      */
+    /** The longest a switch to the new master may take, from the kill to /readyz 200 again. */
+    static final long MAX_SWITCH_MS = 15_000;
+
     static Report run(final String name, final ChatLoad load, final SessionStore store, final Runnable kill,
         final Function<String, Map<String, String>> stored)
     {
@@ -236,6 +239,9 @@ final class FailoverCheck
         RedisProcesses.await(() -> load.get("/readyz") == 200, Duration.ofSeconds(40), "/readyz 200 after failover");
         final long recoveredNs = System.nanoTime();
         assertEquals("up", store.state());
+        // measured here 3 to 6 s (Sentinel and Cluster, node timeout 2 s); the bound leaves room for a loaded machine
+        final long switchMs = (recoveredNs - killNs) / 1_000_000;
+        assertTrue(switchMs < MAX_SWITCH_MS, name + ": the switch took " + switchMs + " ms (expected: < " + MAX_SWITCH_MS + ")");
 
         RedisProcesses.await(() -> hot.stream().allMatch(id ->
             load.bySession().getOrDefault(id, List.of()).stream().filter(t -> t.acked() && t.startNs() > recoveredNs).count() >= 2),
