@@ -14,6 +14,8 @@ public final class ClassificationReport
     private final int[] truePositives = new int[Intent.count()];
     private final int[] goldCounts = new int[Intent.count()];
     private final int[] predictedCounts = new int[Intent.count()];
+    // confusion[gold][predicted]
+    private final int[][] confusion = new int[Intent.count()][Intent.count()];
     private int total;
     private int correct;
 
@@ -26,6 +28,7 @@ public final class ClassificationReport
         total++;
         goldCounts[gold.ordinal()]++;
         predictedCounts[predicted.ordinal()]++;
+        confusion[gold.ordinal()][predicted.ordinal()]++;
         if (gold == predicted)
         {
             correct++;
@@ -124,5 +127,115 @@ public final class ClassificationReport
     public String summaryLine()
     {
         return String.format(Locale.ROOT, "accuracy=%.4f macro_f1=%.4f n=%d", accuracy(), macroF1(), total);
+    }
+
+    /**
+     * @param gold      a true intent.
+     * @param predicted a predicted intent.
+     * @return how many examples of {@code gold} were predicted as {@code predicted}.
+     */
+    public int confusion(final Intent gold, final Intent predicted)
+    {
+        return confusion[gold.ordinal()][predicted.ordinal()];
+    }
+
+    /**
+     * The report as JSON, as {@code rasa test nlu} writes its intent report: the totals, then per intent
+     * precision, recall, F1 and support, then the confusion matrix (rows: true intent; columns: predicted,
+     * in the label order of {@code labels}).
+     *
+     * @param classifier what was evaluated, e.g. {@code served}.
+     * @return the JSON text.
+     */
+    public String toJson(final String classifier)
+    {
+        final StringBuilder out = new StringBuilder(4096);
+        out.append("{\n  \"classifier\": \"").append(classifier).append("\",\n");
+        out.append("  \"n\": ").append(total).append(",\n");
+        out.append("  \"accuracy\": ").append(round(accuracy())).append(",\n");
+        out.append("  \"macro_f1\": ").append(round(macroF1())).append(",\n");
+        out.append("  \"intents\": {\n");
+        final Intent[] intents = Intent.values();
+        for (int i = 0; i < intents.length; i++)
+        {
+            final Intent intent = intents[i];
+            out.append("    \"").append(intent.id()).append("\": {\"precision\": ").append(round(precision(intent)))
+                .append(", \"recall\": ").append(round(recall(intent)))
+                .append(", \"f1\": ").append(round(f1(intent)))
+                .append(", \"support\": ").append(goldCounts[intent.ordinal()]).append('}')
+                .append(i + 1 < intents.length ? ",\n" : "\n");
+        }
+        out.append("  },\n  \"labels\": [");
+        for (int i = 0; i < intents.length; i++)
+        {
+            out.append(i == 0 ? "" : ", ").append('"').append(intents[i].id()).append('"');
+        }
+        out.append("],\n  \"confusion\": [\n");
+        for (int g = 0; g < intents.length; g++)
+        {
+            out.append("    [");
+            for (int p = 0; p < intents.length; p++)
+            {
+                out.append(p == 0 ? "" : ", ").append(confusion[g][p]);
+            }
+            out.append(g + 1 < intents.length ? "],\n" : "]\n");
+        }
+        out.append("  ]\n}\n");
+        return out.toString();
+    }
+
+    /**
+     * The report as Markdown: the totals, a table per intent, and the confusions (every cell off the
+     * diagonal that is not 0, most frequent first).
+     *
+     * @param classifier what was evaluated.
+     * @return the Markdown text.
+     */
+    public String toMarkdown(final String classifier)
+    {
+        final StringBuilder out = new StringBuilder(4096);
+        out.append("# Intent report: ").append(classifier).append("\n\n");
+        out.append("accuracy ").append(round(accuracy())).append(", macro-F1 ").append(round(macroF1()))
+            .append(", n ").append(total).append("\n\n");
+        out.append("| intent | precision | recall | F1 | support |\n|---|---|---|---|---|\n");
+        for (final Intent intent : Intent.values())
+        {
+            out.append("| ").append(intent.id()).append(" | ").append(round(precision(intent))).append(" | ")
+                .append(round(recall(intent))).append(" | ").append(round(f1(intent))).append(" | ")
+                .append(goldCounts[intent.ordinal()]).append(" |\n");
+        }
+        final java.util.List<int[]> cells = new java.util.ArrayList<>();
+        for (int g = 0; g < confusion.length; g++)
+        {
+            for (int p = 0; p < confusion.length; p++)
+            {
+                if (g != p && confusion[g][p] > 0)
+                {
+                    cells.add(new int[] {confusion[g][p], g, p});
+                }
+            }
+        }
+        cells.sort((a, b) -> Integer.compare(b[0], a[0]));
+        out.append("\n## Confusions (true → predicted)\n\n");
+        if (cells.isEmpty())
+        {
+            out.append("none\n");
+        }
+        else
+        {
+            out.append("| true | predicted | count |\n|---|---|---|\n");
+            final Intent[] intents = Intent.values();
+            for (final int[] cell : cells)
+            {
+                out.append("| ").append(intents[cell[1]].id()).append(" | ").append(intents[cell[2]].id()).append(" | ")
+                    .append(cell[0]).append(" |\n");
+            }
+        }
+        return out.toString();
+    }
+
+    private static String round(final double value)
+    {
+        return String.format(java.util.Locale.ROOT, "%.4f", value);
     }
 }

@@ -2,6 +2,8 @@ package ivbot.server.cli;
 
 import ivbot.inference.Intent;
 import ivbot.inference.eval.ClassificationReport;
+import ivbot.inference.rules.RuleMatch;
+import ivbot.inference.train.ThresholdCalibration;
 import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.rules.RuleClassifier;
 import picocli.CommandLine.Command;
@@ -31,8 +33,11 @@ final class EvalCommand implements Callable<Integer>
     @Option(names = "--data", required = true, description = "TSV with header text<TAB>intent<TAB>audience.")
     Path data;
 
-    @Option(names = "--classifier", defaultValue = "rules", description = "rules or model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--classifier", defaultValue = "rules", description = "rules, model (alone) or served (what a request gets: rules first where confident, then the model above its threshold, else the rules or a clarifying question, counted as out_of_scope) (default: ${DEFAULT-VALUE}).")
     String classifier;
+
+    @Option(names = "--report", description = "Also write report.json and report.md (per intent precision, recall, F1, support, and the confusion matrix) into this folder.")
+    Path reportDir;
 
     @Option(names = "--model", description = "Model package folder (default: the newest version in --model-repository).")
     Path model;
@@ -49,9 +54,9 @@ final class EvalCommand implements Callable<Integer>
     {
         InputFiles.requireReadable("--data", data);
         InputFiles.requireReadable("--model", model);
-        if (!"rules".equals(classifier) && !"model".equals(classifier))
+        if (!"rules".equals(classifier) && !"model".equals(classifier) && !"served".equals(classifier))
         {
-            System.err.println("--classifier=" + classifier + " (expected: rules or model)");
+            System.err.println("--classifier=" + classifier + " (expected: rules, model or served)");
             return 2;
         }
         final List<LabelledQuery> rows = LabelledQuery.readTsv(data);
@@ -67,6 +72,7 @@ final class EvalCommand implements Callable<Integer>
         }
         else
         {
+            final RuleClassifier rules = RuleClassifier.loadDefault();
             final Path dir = model != null ? model : newestVersion(repository);
             try (IntentModel intentModel = ModelPackage.load(dir, device, Math.max(1, Runtime.getRuntime().availableProcessors()), 32))
             {
@@ -83,10 +89,28 @@ final class EvalCommand implements Callable<Integer>
                     intentModel.predict(texts, out);
                     for (int i = 0; i < slice.size(); i++)
                     {
-                        report.add(slice.get(i).intent(), out[i].intent());
+                        final Intent answered;
+                        if ("served".equals(classifier))
+                        {
+                            final RuleMatch match = rules.classifyNormalized(texts.get(i));
+                            answered = ThresholdCalibration.decide(match.intent(), match.confidence(), out[i].intent(),
+                                out[i].confidence(), intentModel.threshold(), intentModel.rulesThreshold());
+                        }
+                        else
+                        {
+                            answered = out[i].intent();
+                        }
+                        report.add(slice.get(i).intent(), answered);
                     }
                 }
             }
+        }
+        if (reportDir != null)
+        {
+            Files.createDirectories(reportDir);
+            Files.writeString(reportDir.resolve("report.json"), report.toJson(classifier));
+            Files.writeString(reportDir.resolve("report.md"), report.toMarkdown(classifier));
+            System.out.println("report: " + reportDir.resolve("report.json") + ", " + reportDir.resolve("report.md"));
         }
         System.out.println(report.format());
         return 0;

@@ -36,7 +36,7 @@ final class EvalDialogsCommand implements Callable<Integer>
     @Option(names = "--data", required = true, description = "JSONL, one dialog a line: {\"id\", \"turns\": [{\"text\", \"intent\", \"audience\"}]}.")
     Path data;
 
-    @Option(names = "--classifier", defaultValue = "rules", description = "rules or model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--classifier", defaultValue = "rules", description = "rules (the rule engine alone), or served (also: model; what a request gets: the served classifier with the model, its thresholds and the dialog) (default: ${DEFAULT-VALUE}).")
     String classifier;
 
     @Mixin
@@ -48,9 +48,9 @@ final class EvalDialogsCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        if (!"rules".equals(classifier) && !"model".equals(classifier))
+        if (!"rules".equals(classifier) && !"model".equals(classifier) && !"served".equals(classifier))
         {
-            System.err.println("--classifier=" + classifier + " (expected: rules or model)");
+            System.err.println("--classifier=" + classifier + " (expected: rules, model or served)");
             return 2;
         }
         InputFiles.requireReadable("--data", data);

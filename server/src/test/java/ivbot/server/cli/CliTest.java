@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -193,5 +194,37 @@ class CliTest
         final String noTopic = stderrOf("serve", "--dev", "--events", "kafka://127.0.0.1:9092", "--no-model", "--kb",
             kbDir().toString());
         assertTrue(noTopic.contains("--events=kafka://127.0.0.1:9092 (expected:"), noTopic);
+    }
+
+    @Test
+    void shouldEvaluateTheServedPathAndWriteItsReport(@TempDir final Path dir) throws Exception
+    {
+        final Path data = dir.resolve("some.tsv");
+        final List<String> dev = Files.readAllLines(TestServer.repoRoot().resolve("models/data/dev.tsv"));
+        Files.write(data, dev.subList(0, 41));
+        final Path reportDir = dir.resolve("report");
+        final Run run = run("eval", "--data", data.toString(), "--classifier", "served", "--report", reportDir.toString(),
+            "--model-repository", TestServer.repoRoot().resolve("models/repository/intent").toString());
+        assertEquals(0, run.code, run.out);
+        assertTrue(lastLine(run.out).startsWith("accuracy="), run.out);
+        final com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(reportDir.resolve("report.json").toFile());
+        assertEquals("served", json.path("classifier").asText());
+        assertEquals(40, json.path("n").asInt());
+        final int labels = json.path("labels").size();
+        assertEquals(labels, json.path("confusion").size());
+        int cells = 0;
+        for (final com.fasterxml.jackson.databind.JsonNode row : json.path("confusion"))
+        {
+            assertEquals(labels, row.size());
+            for (final com.fasterxml.jackson.databind.JsonNode cell : row)
+            {
+                cells += cell.asInt();
+            }
+        }
+        assertEquals(40, cells, "every example in the confusion matrix once");
+        final String markdown = Files.readString(reportDir.resolve("report.md"));
+        assertTrue(markdown.contains("| intent | precision | recall | F1 | support |"), markdown);
+        assertEquals(2, run("eval", "--data", data.toString(), "--classifier", "oracle").code);
     }
 }
