@@ -23,9 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * partition; the value is the event's JSON ({@link TurnEventJson}). An idempotent producer with
  * {@code acks=all}, lz4 compression and batching (20 ms linger, 64 KiB batches).
  * <p>
- * It never blocks the writer for long: {@code max.block.ms} is 250 ms, so with Kafka away and the producer's
- * buffer ({@code bufferBytes}) full, an event is refused within that and counted in {@link #refused()}, and
- * the event log's own bounded queue drops what comes meanwhile (counted there); events
+ * It never blocks a request, and the writer thread for at most 2 s a send ({@code max.block.ms}: waiting
+ * for a topic's metadata, which a producer must fetch again after the broker comes back, or for room in the
+ * buffer): with Kafka away and the producer's buffer ({@code bufferBytes}) full, an event is refused and
+ * counted in {@link #refused()}, and the event log's own bounded queue drops what comes meanwhile (counted
+ * there); events
  * the broker never acknowledged within the delivery timeout are counted in {@link #failed()}. The producer
  * reconnects by itself, and events flow again when Kafka returns. Used by one thread (see {@link EventSink}),
  * the counters read from any.
@@ -37,7 +39,7 @@ public final class KafkaSink implements EventSink
     /** The form of {@code --events}: {@code kafka://host:port[,host:port...]/topic}. */
     public static final String FORM = "kafka://host:port[,host:port...]/topic";
 
-    private static final int MAX_BLOCK_MS = 250;
+    private static final int MAX_BLOCK_MS = 2_000;
 
     private final Producer<String, byte[]> producer;
     private final String topic;
