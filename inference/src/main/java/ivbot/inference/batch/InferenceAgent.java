@@ -224,6 +224,15 @@ public final class InferenceAgent implements Agent
     }
 
     /**
+     * @return true once the agent has stopped for good (closed, or after an {@code Error} in a batch): its
+     *         thread no longer runs and every request is answered by the rules ({@code no_model}). Any thread.
+     */
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /**
      * Hands a new model to the agent, which starts using it at the next batch and closes the one before.
      * A model handed over and replaced before the agent took it is closed here, on the caller's thread.
      *

@@ -11,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The operator's resources, all {@code GET}: {@code /healthz} (the process is up), {@code /readyz} (the
- * session store answers; 503 when degraded; its description only with a valid token), {@code /metrics}
+ * session store answers and the inference thread runs; 503 when degraded; the details only with a valid
+ * token), {@code /metrics}
  * (Prometheus text, no token) and {@code /v1/ops/stats} (a token with the {@code ops} role). The figures are
  * the reporter's latest snapshot. Stateless.
  */
@@ -61,7 +62,9 @@ final class OpsRoute implements HttpRoute
 
     private HttpAnswer readiness(final HttpExchange exchange)
     {
-        final boolean ready = store.isReady();
+        // degraded: the session store is away, or the inference thread stopped (the rules answer alone)
+        final boolean inferenceStopped = reporter.inferenceStopped();
+        final boolean ready = store.isReady() && !inferenceStopped;
         final String status = ready ? "ready" : "degraded";
         boolean details = false;
         if (exchange.request.headers().contains(HttpHeaderNames.AUTHORIZATION))
@@ -76,7 +79,8 @@ final class OpsRoute implements HttpRoute
                 // readiness is still answered, without the details
             }
         }
-        return details ? new HttpAnswer.Status(ready ? 200 : 503, "status", status, "session_store", store.describe()) :
+        return details ? new HttpAnswer.Status(ready ? 200 : 503, "status", status, "session_store", store.describe(),
+                "inference", inferenceStopped ? "stopped" : "running") :
             new HttpAnswer.Status(ready ? 200 : 503, "status", status);
     }
 }

@@ -299,6 +299,16 @@ public final class MetricsReporter implements AutoCloseable
     }
 
     /**
+     * @return true when a model runtime was started and its inference thread has stopped for good (after an
+     *         {@code Error}): the server still answers, by the rules alone. Read live, from any thread.
+     */
+    public boolean inferenceStopped()
+    {
+        final InferenceAgent agent = classifier.agent();
+        return agent != null && agent.isClosed();
+    }
+
+    /**
      * Adds a figure of another part of the server (the request limits, the event log) to every snapshot from
      * the next roll on: Prometheus writes it as it is named, JMX lists it in {@code Samples}. Call before
      * {@link #start}, or from any thread later.
