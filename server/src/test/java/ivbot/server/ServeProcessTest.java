@@ -41,17 +41,10 @@ class ServeProcessTest
         }
     }
 
-    private static void await(final BooleanSupplier condition, final String what) throws InterruptedException
+    private static void await(final BooleanSupplier condition, final String what)
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
+        // each check is a request, and serve keeps its default rate limit of 10 a second per user
+        Await.until(condition, Duration.ofSeconds(60), Duration.ofMillis(100), what);
     }
 
     private static void copyDir(final Path from, final Path to) throws IOException

@@ -3,12 +3,14 @@ package ivbot.server.events;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import ivbot.server.Await;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -73,23 +75,27 @@ final class KafkaBroker implements AutoCloseable
     void start() throws Exception
     {
         process = run(List.of("kafka.Kafka", properties.toString()), "broker", false);
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true)
+        Await.until(() ->
         {
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000)))
+            if (!process.isAlive())
             {
-                admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-                return;
+                throw new AssertionError("Kafka exited (log: " + dir.resolve("broker.log") + ")");
             }
-            catch (final Exception notYet)
-            {
-                if (!process.isAlive() || System.nanoTime() > deadline)
-                {
-                    throw new IllegalStateException("Kafka did not start (log: " + dir.resolve("broker.log") + ")", notYet);
-                }
-                Thread.sleep(200);
-            }
+            return answers();
+        }, Duration.ofSeconds(60), "Kafka to answer (log: " + dir.resolve("broker.log") + ")");
+    }
+
+    private boolean answers()
+    {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000)))
+        {
+            admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+            return true;
+        }
+        catch (final Exception notYet)
+        {
+            return false;
         }
     }
 

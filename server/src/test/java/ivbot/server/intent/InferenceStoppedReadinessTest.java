@@ -7,12 +7,14 @@ import ivbot.inference.batch.InferenceRequest;
 import ivbot.inference.model.BatchPredictor;
 import ivbot.inference.model.Prediction;
 import ivbot.inference.rules.RuleClassifier;
+import ivbot.server.Await;
 import ivbot.server.RawHttp;
 import ivbot.server.TestServer;
 import org.agrona.concurrent.AgentRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -60,12 +62,7 @@ class InferenceStoppedReadinessTest
 
             final long now = System.nanoTime();
             agent.offer(new InferenceRequest("年假", now, now + TimeUnit.SECONDS.toNanos(10), Runnable::run, r -> { }));
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!agent.isClosed() && System.nanoTime() < deadline)
-            {
-                Thread.onSpinWait();
-            }
-            assertTrue(agent.isClosed(), "the Error stopped the agent");
+            Await.until(agent::isClosed, Duration.ofSeconds(20), "the Error to stop the agent");
 
             final String[] degraded = RawHttp.exchange(server.port(), readyz);
             assertTrue(degraded[0].startsWith("HTTP/1.1 503"), degraded[0]);

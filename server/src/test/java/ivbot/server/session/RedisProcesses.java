@@ -13,7 +13,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
@@ -305,26 +304,7 @@ final class RedisProcesses implements AutoCloseable
      */
     static void await(final BooleanSupplier condition, final Duration timeout, final String what)
     {
-        final long deadline = System.nanoTime() + timeout.toNanos();
-        while (true)
-        {
-            try
-            {
-                if (condition.getAsBoolean())
-                {
-                    return;
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                // not yet: a node still starting, a connection refused
-            }
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
+        ivbot.server.Await.until(condition, timeout, what);
     }
 
     private void killAll()
