@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import org.agrona.collections.LongArrayQueue;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -48,9 +49,8 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
     private final int maxPending;
     private final int maxQueued;
     private final ArrayDeque<I> pending = new ArrayDeque<>();
-    // arrival times of the pending requests, in the same order: a ring as long as the queue can get
-    private final long[] arrivals;
-    private int arrivalHead;
+    // arrival times of the pending requests, in the same order (grows with the queue, no boxing)
+    private final LongArrayQueue arrivals = new LongArrayQueue(Long.MIN_VALUE);
     private long currentArrivalNs;
     private boolean busy;
     private boolean closed;
@@ -69,7 +69,6 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         this.requestType = requestType;
         this.maxPending = maxPending;
         this.maxQueued = Math.max(maxPending * MAX_QUEUED_FACTOR, MIN_MAX_QUEUED);
-        this.arrivals = new long[maxQueued + 1];
     }
 
     /**
@@ -126,7 +125,7 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         {
             requestTimeout.requestComplete();
         }
-        arrivals[(arrivalHead + pending.size()) % arrivals.length] = System.nanoTime();
+        arrivals.addLong(System.nanoTime());
         pending.add(requestType.cast(msg));
         if (pending.size() > maxQueued)
         {
@@ -157,14 +156,6 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         super.channelWritabilityChanged(ctx);
     }
 
-    /**
-     * @return the requests queued on this connection and not yet started.
-     */
-    protected final int queued()
-    {
-        return pending.size();
-    }
-
     private void drain(final ChannelHandlerContext ctx)
     {
         boolean wrote = false;
@@ -176,8 +167,7 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
             {
                 break;
             }
-            currentArrivalNs = arrivals[arrivalHead];
-            arrivalHead = (arrivalHead + 1) % arrivals.length;
+            currentArrivalNs = arrivals.pollLong();
             busy = true;
             final AtomicInteger inFlight = ctx.channel().attr(IN_FLIGHT).get();
             if (inFlight != null)
@@ -293,7 +283,7 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         {
             ReferenceCountUtil.release(request);
         }
-        arrivalHead = 0;
+        arrivals.clear();
     }
 
     @Override
