@@ -141,6 +141,8 @@ final class ServeCommand implements Callable<Integer>
     @Mixin
     ModelOptions model;
 
+    private static final long EVENTS_IDLE_MS = 50;
+
     private String devToken;
     private KafkaSink kafka;
 
@@ -279,7 +281,9 @@ final class ServeCommand implements Callable<Integer>
         {
             sink = new JsonLinesFileSink(dir, eventsMaxFileMb << 20, eventsRetentionDays, System::currentTimeMillis);
         }
-        return new EventLog<>(new TurnEvents(new UserHasher(key)), sink, eventsQueue, 5);
+        // the writer looks for events every 50 ms when idle: an idle server wakes it 20 times a second, and an
+        // event reaches its file or Kafka's producer within 50 ms (the producer lingers 20 ms more)
+        return new EventLog<>(new TurnEvents(new UserHasher(key)), sink, eventsQueue, EVENTS_IDLE_MS);
     }
 
     private JwtAuthenticator authenticator() throws Exception
