@@ -218,19 +218,9 @@ class OpenInternetTest
         }
     }
 
-    private static String[] exchange(final TestServer server, final String raw) throws IOException
-    {
-        return RawHttp.exchange(server.port(), raw);
-    }
-
-    private static String chatRaw(final String token, final String body)
-    {
-        return RawHttp.chatRequest(token, body);
-    }
-
     private static JsonNode chat(final TestServer server, final String token, final String body) throws IOException
     {
-        final String[] response = exchange(server, chatRaw(token, body));
+        final String[] response = RawHttp.chat(server.port(), token, body);
         assertTrue(response[0].startsWith("HTTP/1.1 200"), response[0] + response[1]);
         return JSON.readTree(response[1]);
     }
@@ -268,7 +258,7 @@ class OpenInternetTest
         {
             for (final String path : List.of("/%6detrics", "/v1/ops/%73tats", "/v1/sessions/%41bcdefghij"))
             {
-                final String[] response = exchange(server, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                final String[] response = RawHttp.exchange(server.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 assertTrue(response[0].startsWith("HTTP/1.1 400"), path + ": " + response[0]);
                 assertTrue(response[1].contains("percent-encoded"), response[1]);
             }
@@ -280,16 +270,16 @@ class OpenInternetTest
     {
         try (TestServer server = TestServer.start())
         {
-            assertTrue(exchange(server, "GET /healthz HTTP/1.1\r\n\r\n")[0].startsWith("HTTP/1.1 400"), "no Host");
-            assertTrue(exchange(server, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")[0].startsWith("HTTP/1.1 400"),
+            assertTrue(RawHttp.exchange(server.port(), "GET /healthz HTTP/1.1\r\n\r\n")[0].startsWith("HTTP/1.1 400"), "no Host");
+            assertTrue(RawHttp.exchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")[0].startsWith("HTTP/1.1 400"),
                 "two Host headers");
-            assertTrue(exchange(server, "GET /healthz HTTP/9.9\r\nHost: a\r\n\r\n")[0].startsWith("HTTP/1.1 505"), "HTTP/9.9");
+            assertTrue(RawHttp.exchange(server.port(), "GET /healthz HTTP/9.9\r\nHost: a\r\n\r\n")[0].startsWith("HTTP/1.1 505"), "HTTP/9.9");
             // an empty line before the request line is HTTP (RFC 9112 lets a client send one), not protobuf
-            assertTrue(exchange(server, "\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")[0].startsWith("HTTP/1.1 200"));
+            assertTrue(RawHttp.exchange(server.port(), "\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")[0].startsWith("HTTP/1.1 200"));
             // methods are case-sensitive: "get" is HTTP, but not a method this server knows
-            assertTrue(exchange(server, "get /healthz HTTP/1.1\r\nHost: a\r\n\r\n")[0].startsWith("HTTP/1.1 501"));
+            assertTrue(RawHttp.exchange(server.port(), "get /healthz HTTP/1.1\r\nHost: a\r\n\r\n")[0].startsWith("HTTP/1.1 501"));
             final String token = TestServer.token("dup");
-            final String[] dup = exchange(server, "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+            final String[] dup = RawHttp.exchange(server.port(), "POST /v1/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
                 "\r\nAuthorization: Bearer " + TestServer.token("other") +
                 "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
             assertTrue(dup[0].startsWith("HTTP/1.1 400"), dup[0]);
@@ -302,13 +292,13 @@ class OpenInternetTest
     {
         try (TestServer server = TestServer.start())
         {
-            final String[] bad = exchange(server, chatRaw(TestServer.token("h"), "{\"query\": x}"));
+            final String[] bad = RawHttp.chat(server.port(), TestServer.token("h"), "{\"query\": x}");
             assertTrue(bad[0].startsWith("HTTP/1.1 400"), bad[0]);
             assertTrue(bad[0].toLowerCase().contains("cache-control: no-store"), bad[0]);
             assertTrue(bad[0].toLowerCase().contains("x-content-type-options: nosniff"), bad[0]);
             final String message = JSON.readTree(bad[1]).at("/error/message").asText();
             assertTrue(message.matches("malformed JSON at line 1, column \\d+"), message);
-            final String[] page = exchange(server, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            final String[] page = RawHttp.exchange(server.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
             assertTrue(page[0].contains("base-uri 'none'; form-action 'self'"), page[0]);
             assertTrue(page[0].toLowerCase().contains("cache-control: no-store"), page[0]);
         }
@@ -323,11 +313,11 @@ class OpenInternetTest
             final String operator = TestServer.ISSUER.issue("operator", null, List.of(Principal.OPS), Duration.ofHours(1),
                 System.currentTimeMillis());
             final String stats = "GET /v1/ops/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ";
-            assertTrue(exchange(server, stats + candidate + "\r\n\r\n")[0].startsWith("HTTP/1.1 403"));
-            assertTrue(exchange(server, stats + operator + "\r\n\r\n")[0].startsWith("HTTP/1.1 200"));
-            final String[] anonymous = exchange(server, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(RawHttp.exchange(server.port(), stats + candidate + "\r\n\r\n")[0].startsWith("HTTP/1.1 403"));
+            assertTrue(RawHttp.exchange(server.port(), stats + operator + "\r\n\r\n")[0].startsWith("HTTP/1.1 200"));
+            final String[] anonymous = RawHttp.exchange(server.port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
             assertEquals("{\"status\":\"ready\"}", anonymous[1]);
-            final String[] known = exchange(server, "GET /readyz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + candidate + "\r\n\r\n");
+            final String[] known = RawHttp.exchange(server.port(), "GET /readyz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + candidate + "\r\n\r\n");
             assertEquals("memory", JSON.readTree(known[1]).path("session_store").asText(), known[1]);
         }
     }
@@ -347,13 +337,13 @@ class OpenInternetTest
             {
                 chat(server, greedy, "{\"query\":\"年假几天\"}");
             }
-            final String[] limited = exchange(server, chatRaw(greedy, "{\"query\":\"年假几天\"}"));
+            final String[] limited = RawHttp.chat(server.port(), greedy, "{\"query\":\"年假几天\"}");
             assertTrue(limited[0].startsWith("HTTP/1.1 429"), limited[0]);
             assertTrue(limited[0].toLowerCase().contains("retry-after: 2"), limited[0]);
             assertEquals("rate_limited", JSON.readTree(limited[1]).at("/error/code").asText());
             assertEquals(1, chat(server, TestServer.token("patient"), "{\"query\":\"年假几天\"}").path("turn").asInt());
             server.reporter().roll();
-            final String metrics = exchange(server, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[1];
+            final String metrics = RawHttp.exchange(server.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[1];
             assertTrue(metrics.contains("ivbot_rate_limited_total{by=\"user\"} 1\n"), metrics);
             assertTrue(metrics.contains("ivbot_rate_limited_total{by=\"address\"} 0\n"), metrics);
         }

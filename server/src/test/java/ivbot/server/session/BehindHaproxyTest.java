@@ -94,16 +94,6 @@ class BehindHaproxyTest
         }
     }
 
-    private static String[] exchange(final int port, final String raw) throws IOException
-    {
-        return RawHttp.exchange(port, raw);
-    }
-
-    private static String chatRaw(final String token, final String body)
-    {
-        return RawHttp.chatRequest(token, body);
-    }
-
     @Test
     void shouldNotLetAnExpectBodySmuggleARequestPastTheProxysRules(@TempDir final Path dir) throws Exception
     {
@@ -112,11 +102,11 @@ class BehindHaproxyTest
                  "  http-request deny if { path_beg /v1/sessions }\n"))
         {
             final String token = TestServer.token("smuggler");
-            final String[] first = exchange(proxy.port, chatRaw(token, "{\"query\":\"年假几天\"}"));
+            final String[] first = RawHttp.chat(proxy.port, token, "{\"query\":\"年假几天\"}");
             assertTrue(first[0].startsWith("HTTP/1.1 200"), first[0]);
             final String id = JSON.readTree(first[1]).path("session_id").asText();
             final String delete = "DELETE /v1/sessions/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
-            assertTrue(exchange(proxy.port, delete)[0].startsWith("HTTP/1.1 403"), "the proxy's rule holds for a plain request");
+            assertTrue(RawHttp.exchange(proxy.port, delete)[0].startsWith("HTTP/1.1 403"), "the proxy's rule holds for a plain request");
 
             final ByteArrayOutputStream attack = new ByteArrayOutputStream();
             attack.write(("POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20000\r\n" +
@@ -130,8 +120,8 @@ class BehindHaproxyTest
                 assertFalse(answer.contains("\"deleted\""), "the smuggled DELETE ran:\n" + answer);
             }
             // the session is still there: its owner's next turn continues it (asked of ivbot directly)
-            final JsonNode next = JSON.readTree(exchange(server.port(), chatRaw(token,
-                "{\"session_id\":\"" + id + "\",\"query\":\"那病假呢\"}"))[1]);
+            final JsonNode next = JSON.readTree(RawHttp.chat(server.port(), token,
+                "{\"session_id\":\"" + id + "\",\"query\":\"那病假呢\"}")[1]);
             assertEquals(2, next.path("turn").asInt(), next.toString());
         }
     }
@@ -177,7 +167,7 @@ class BehindHaproxyTest
     {
         try
         {
-            return exchange(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")[0].startsWith("HTTP/1.1 200");
+            return RawHttp.exchange(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")[0].startsWith("HTTP/1.1 200");
         }
         catch (final IOException ex)
         {
@@ -221,7 +211,7 @@ class BehindHaproxyTest
                     }
                     final String body = sessionId == null ? "{\"query\":\"" + script[turn - 1][0] + "\"}" :
                         "{\"session_id\":\"" + sessionId + "\",\"query\":\"" + script[turn - 1][0] + "\"}";
-                    final String[] response = exchange(proxy.port, chatRaw(token, body));
+                    final String[] response = RawHttp.chat(proxy.port, token, body);
                     assertTrue(response[0].startsWith("HTTP/1.1 200"), "turn " + turn + ": " + response[0] + response[1]);
                     final JsonNode reply = JSON.readTree(response[1]);
                     sessionId = reply.path("session_id").asText();
