@@ -6,38 +6,48 @@ package ivbot.inference;
  */
 public enum Intent
 {
-    LEAVE_ANNUAL("leave_annual"),
-    LEAVE_SICK("leave_sick"),
-    LEAVE_MARRIAGE("leave_marriage"),
-    LEAVE_PARENTAL("leave_parental"),
-    WORK_HOURS("work_hours"),
-    REMOTE_WORK("remote_work"),
-    SALARY("salary"),
-    SOCIAL_INSURANCE("social_insurance"),
-    ALLOWANCES("allowances"),
-    PROBATION("probation"),
-    CONTRACT("contract"),
-    HUKOU("hukou"),
-    INTERN_CONVERSION("intern_conversion"),
-    RESIGNATION("resignation"),
-    APPLICATION("application"),
-    INTERVIEW_PROCESS("interview_process"),
-    INTERVIEW_RESULT("interview_result"),
-    OFFER("offer"),
-    ONBOARDING("onboarding"),
-    TRAINING("training"),
-    GREETING("greeting"),
-    THANKS_BYE("thanks_bye"),
-    HUMAN_AGENT("human_agent"),
-    OUT_OF_SCOPE("out_of_scope");
+    LEAVE_ANNUAL("leave_annual", "年假"),
+    LEAVE_SICK("leave_sick", "病假"),
+    LEAVE_MARRIAGE("leave_marriage", "婚假"),
+    LEAVE_PARENTAL("leave_parental", "产假/陪产假"),
+    WORK_HOURS("work_hours", "工作时间"),
+    REMOTE_WORK("remote_work", "远程办公"),
+    SALARY("salary", "薪资"),
+    SOCIAL_INSURANCE("social_insurance", "五险一金"),
+    ALLOWANCES("allowances", "补贴"),
+    PROBATION("probation", "试用期"),
+    CONTRACT("contract", "合同/三方"),
+    HUKOU("hukou", "户口档案"),
+    INTERN_CONVERSION("intern_conversion", "实习转正"),
+    RESIGNATION("resignation", "离职"),
+    APPLICATION("application", "投递"),
+    INTERVIEW_PROCESS("interview_process", "面试流程"),
+    INTERVIEW_RESULT("interview_result", "面试结果"),
+    OFFER("offer", "offer"),
+    ONBOARDING("onboarding", "入职"),
+    TRAINING("training", "培训发展"),
+    GREETING("greeting", "问候"),
+    THANKS_BYE("thanks_bye", "感谢告别"),
+    HUMAN_AGENT("human_agent", "转人工"),
+    OUT_OF_SCOPE("out_of_scope", "无关");
 
     private static final Intent[] VALUES = values();
 
     private final String id;
+    private final String zh;
 
-    Intent(final String id)
+    Intent(final String id, final String zh)
     {
         this.id = id;
+        this.zh = zh;
+    }
+
+    /**
+     * @return the intent's Chinese name, e.g. {@code "病假"}: what a context-reading model sees as the topic.
+     */
+    public String zh()
+    {
+        return zh;
     }
 
     /**

@@ -164,11 +164,10 @@ public final class ChatService
             return CompletableFuture.failedFuture(ChatException.badRequest(
                 "malformed session_id (expected: 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-')"));
         }
-        final CompletableFuture<Classification> classified = classifier.classify(query, principal.subject(), loop, startNanos);
         if (requestedId.isEmpty())
         {
             final String sessionId = SessionIds.newId();
-            return classified.thenComposeAsync(
+            return classifier.classify(query, principal.subject(), loop, startNanos).thenComposeAsync(
                 turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop),
                 onLoop(loop));
         }
@@ -188,6 +187,11 @@ public final class ChatService
             }
             return new Loaded(session, false);
         });
+        // a model that reads the conversation needs the session's topic first; any other runs beside the read
+        final CompletableFuture<Classification> classified = classifier.readsContext() ?
+            loaded.thenComposeAsync(state -> classifier.classify(
+                query, topicOf(state.session, principal), principal.subject(), loop, startNanos), onLoop(loop)) :
+            classifier.classify(query, principal.subject(), loop, startNanos);
         // the session read may finish last, on a Redis I/O thread: the turn continues on the loop
         return loaded.thenCombineAsync(classified, (state, turn) ->
         {
@@ -207,6 +211,13 @@ public final class ChatService
 
     private record Loaded(Session session, boolean contextLost)
     {
+    }
+
+    private static Intent topicOf(final Session session, final Principal principal)
+    {
+        // another user's session, or one evicted, is not this turn's context (the turn fails or starts over)
+        return session == null || session.isEvicted() || !session.user().equals(principal.subject()) ?
+            null : session.intent();
     }
 
     private CompletableFuture<ChatReply> answer(

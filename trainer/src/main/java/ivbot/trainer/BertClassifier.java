@@ -110,12 +110,24 @@ public final class BertClassifier implements AutoCloseable
      */
     public NDArray logits(final NDArray inputIds, final NDArray attentionMask, final float dropout)
     {
+        return logits(inputIds, attentionMask, null, dropout);
+    }
+
+    /**
+     * @param inputIds      {@code [B,S]} int64 token ids; its manager receives every array made.
+     * @param attentionMask {@code [B,S]} int64, 1 for a token, 0 for padding.
+     * @param tokenTypeIds  {@code [B,S]} int64 segments (0 for segment A, 1 for B), or {@code null} for all 0.
+     * @param dropout       the dropout rate; 0 for inference.
+     * @return logits {@code [B,labels]}.
+     */
+    public NDArray logits(final NDArray inputIds, final NDArray attentionMask, final NDArray tokenTypeIds, final float dropout)
+    {
         final NDManager scope = inputIds.getManager();
         final long batch = inputIds.getShape().get(0);
         final long seq = inputIds.getShape().get(1);
         final NDArrayEx ex = inputIds.getNDArrayInternal();
         final NDArray positions = scope.arange(0, (int)seq, 1, DataType.INT64);
-        final NDArray tokenType = scope.zeros(new Shape(1), DataType.INT64);
+        final NDArray tokenType = tokenTypeIds != null ? tokenTypeIds : scope.zeros(new Shape(1), DataType.INT64);
         NDArray x = ex.embedding(inputIds, p("embeddings.word_embeddings.weight"), SparseFormat.DENSE).singletonOrThrow()
             .add(ex.embedding(positions, p("embeddings.position_embeddings.weight"), SparseFormat.DENSE).singletonOrThrow())
             .add(ex.embedding(tokenType, p("embeddings.token_type_embeddings.weight"), SparseFormat.DENSE).singletonOrThrow());

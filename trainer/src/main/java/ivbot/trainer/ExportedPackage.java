@@ -138,6 +138,7 @@ final class ExportedPackage
             final FineTuner.Settings otherSettings = new FineTuner.Settings();
             otherSettings.precision = other;
             otherSettings.maxLength = settings.maxLength;
+            otherSettings.context = settings.context;
             finish(otherStaging, settings.otherOut, shipInt8 ? fp32 : int8, otherSettings, calibration, otherMetrics);
             log.accept("wrote " + settings.otherOut + " (" + other + ", thresholds of the shipped precision)");
         }
@@ -232,6 +233,10 @@ final class ExportedPackage
             .put("max_length", settings.maxLength)
             .put("threshold", calibration.threshold())
             .put("rules_threshold", calibration.rulesThreshold());
+        if (settings.context)
+        {
+            manifest.put("context", ModelPackage.CONTEXT_TOPIC);
+        }
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(staging.resolve(ModelPackage.MANIFEST).toFile(), manifest);
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(staging.resolve(ModelPackage.METRICS).toFile(), metrics);
         Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);

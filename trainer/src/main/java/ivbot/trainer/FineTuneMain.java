@@ -23,6 +23,15 @@ public final class FineTuneMain implements Callable<Integer>
     @Option(names = "--dev", defaultValue = "${sys:ivbot.home:-.}/models/data/dev.tsv", description = "Dev TSV for metrics and thresholds, never trained on (default: ${DEFAULT-VALUE}).")
     Path dev;
 
+    @Option(names = "--dialogs", defaultValue = "${sys:ivbot.home:-.}/models/data/train_dialogs.jsonl", description = "Training dialogs (JSONL), trained as sentence pairs with the topic before each turn; with --context topic (default: ${DEFAULT-VALUE}).")
+    Path dialogs;
+
+    @Option(names = "--dev-dialogs", defaultValue = "${sys:ivbot.home:-.}/models/data/dialogs.jsonl", description = "Dev dialogs, for the in-context accuracy printed after each epoch, never trained on (default: ${DEFAULT-VALUE}).")
+    Path devDialogs;
+
+    @Option(names = "--context", defaultValue = "topic", description = "topic: the model reads the conversation (the session topic's name as segment A of a sentence pair); none: single questions only (default: ${DEFAULT-VALUE}).")
+    String context;
+
     @Option(names = "--out", required = true, description = "Package folder to make; refused if it exists, before training.")
     Path out;
 
@@ -87,6 +96,13 @@ public final class FineTuneMain implements Callable<Integer>
         final FineTuner.Settings settings = new FineTuner.Settings();
         settings.trainData = data;
         settings.devData = dev;
+        if (!"topic".equals(context) && !"none".equals(context))
+        {
+            throw new IllegalArgumentException("--context=" + context + " (expected: topic or none)");
+        }
+        settings.context = "topic".equals(context);
+        settings.dialogs = dialogs;
+        settings.devDialogs = devDialogs;
         settings.out = out;
         settings.otherOut = otherOut;
         settings.precision = precision;

@@ -40,6 +40,19 @@ public final class FineTuner
         public Path trainData = Path.of("models/data/train.tsv");
         /** {@code --dev}: dev TSV, for metrics and thresholds only; never trained on. */
         public Path devData = Path.of("models/data/dev.tsv");
+        /**
+         * {@code --dialogs}: training dialogs (JSONL) whose turns are trained as sentence pairs, the session's
+         * topic before the turn as segment A; {@code null} for none. Used only with {@link #context}.
+         */
+        public Path dialogs = Path.of("models/data/train_dialogs.jsonl");
+        /** {@code --dev-dialogs}: dev dialogs, for the in-context accuracy printed after each epoch only; {@code null} for none. */
+        public Path devDialogs = Path.of("models/data/dialogs.jsonl");
+        /**
+         * {@code --context topic|none}: {@code topic} trains a model that reads the conversation (the manifest's
+         * {@code "context": "topic"}: segment A is the session topic's Chinese name); {@code none} trains on
+         * single questions only.
+         */
+        public boolean context = true;
         /** {@code --out}: the package folder to make; must not exist. */
         public Path out;
         /** {@code --other-out}: optional folder for the same model in the precision not shipped (for comparisons). */
@@ -157,24 +170,29 @@ public final class FineTuner
             dev = dev.subList(0, settings.devLimit);
         }
         final Intent[] labels = Intent.values();
+        final List<Example> examples = examples(train, settings.context ? settings.dialogs : null);
+        final List<Example> devTurns = settings.context && settings.devDialogs != null ?
+            DialogTurns.read(settings.devDialogs) : List.of();
         final Encoder encoder = Encoder.BGE_SMALL_ZH_FP32;
         final BertWeights weights = BertWeights.read(encoder.modelBytes());
         final WordPieceTokenizer tokenizer = encoder.tokenizer();
 
         final float[][] head = initialHead(settings, labels, weights.hidden());
-        final int steps = stepsToRun(settings, train.size());
+        final int steps = stepsToRun(settings, examples.size());
         final long t0 = System.nanoTime();
         final TrainingResult result;
         try (NDManager root = NDManager.newBaseManager();
              BertClassifier model = new BertClassifier(root, weights, head[0], head[1]))
         {
             Engine.getInstance().setRandomSeed((int)settings.seed);
-            log.accept(String.format(Locale.ROOT, "fine-tuning %s (%d layers, all trainable) on %d rows, %d steps of %d, %s",
-                encoder.id(), weights.layers(), train.size(), steps, settings.batchSize, Engine.getInstance().defaultDevice()));
-            result = train(model, tokenizer, settings, train, dev, steps, log);
+            log.accept(String.format(Locale.ROOT,
+                "fine-tuning %s (%d layers, all trainable) on %d examples (%d questions, %d dialog turns), %d steps of %d, %s",
+                encoder.id(), weights.layers(), examples.size(), train.size(), examples.size() - train.size(), steps,
+                settings.batchSize, Engine.getInstance().defaultDevice()));
+            result = train(model, tokenizer, settings, examples, single(dev), devTurns, steps, log);
             final byte[] fp32 = ivbot.inference.model.OnnxGraphs.withLinearHead(
                 weights.write(model.encoderValues()), Encoder.HIDDEN_OUTPUT, model.headWeight(), model.headBias());
-            return ExportedPackage.write(settings, fp32, labels, dev, train.size(), result, log);
+            return ExportedPackage.write(settings, fp32, labels, dev, examples.size(), result, log);
         }
         finally
         {
@@ -191,6 +209,42 @@ public final class FineTuner
      */
     record TrainingResult(double secondsPerEpoch, double trainLoss, int steps)
     {
+    }
+
+    /**
+     * One training or evaluation example.
+     *
+     * @param context segment A (the session topic's Chinese name), or {@code null} for a question on its own.
+     * @param text    the normalised question.
+     * @param intent  the gold intent, resolved in context.
+     */
+    record Example(String context, String text, Intent intent)
+    {
+    }
+
+    /**
+     * @param train   single questions, trained without context.
+     * @param dialogs training dialogs whose every turn is trained with the topic before it, or {@code null}.
+     * @return the examples, questions first.
+     */
+    static List<Example> examples(final List<LabelledQuery> train, final Path dialogs) throws java.io.IOException
+    {
+        final List<Example> examples = new ArrayList<>(single(train));
+        if (dialogs != null)
+        {
+            examples.addAll(DialogTurns.read(dialogs));
+        }
+        return examples;
+    }
+
+    private static List<Example> single(final List<LabelledQuery> rows)
+    {
+        final List<Example> examples = new ArrayList<>(rows.size());
+        for (final LabelledQuery row : rows)
+        {
+            examples.add(new Example(null, TextNormalizer.normalize(row.text()), row.intent()));
+        }
+        return examples;
     }
 
     private static int stepsToRun(final Settings settings, final int rows)
@@ -232,8 +286,8 @@ public final class FineTuner
     }
 
     private static TrainingResult train(final BertClassifier model, final WordPieceTokenizer tokenizer,
-        final Settings settings, final List<LabelledQuery> train, final List<LabelledQuery> dev, final int steps,
-        final Consumer<String> log)
+        final Settings settings, final List<Example> train, final List<Example> dev, final List<Example> devTurns,
+        final int steps, final Consumer<String> log)
     {
         final int batchSize = settings.batchSize;
         final int perEpoch = (train.size() + batchSize - 1) / batchSize;
@@ -257,12 +311,12 @@ public final class FineTuner
             {
                 final double schedule = step < warmup ? (step + 1) / (double)warmup
                     : Math.max(0.0, (steps - step) / (double)Math.max(1, steps - warmup));
-                final List<String> texts = new ArrayList<>(batchSize);
                 final int[] gold = new int[Math.min(batchSize, order.length - b * batchSize)];
+                final List<Example> rows = new ArrayList<>(gold.length);
                 for (int i = 0; i < gold.length; i++)
                 {
-                    final LabelledQuery row = train.get(order[b * batchSize + i]);
-                    texts.add(TextNormalizer.normalize(row.text()));
+                    final Example row = train.get(order[b * batchSize + i]);
+                    rows.add(row);
                     gold[i] = row.intent().ordinal();
                 }
                 try (NDManager scope = NDManager.newBaseManager())
@@ -270,7 +324,7 @@ public final class FineTuner
                     final float loss;
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector())
                     {
-                        final NDArray logits = batch.logits(model, tokenizer, texts, scope, (float)settings.dropout);
+                        final NDArray logits = batch.logits(model, tokenizer, rows, scope, (float)settings.dropout);
                         final NDArray target = scope.create(oneHot(gold, model.labels()), new Shape(gold.length, model.labels()));
                         final NDArray value = logits.logSoftmax(1).mul(target).sum().neg().div(gold.length);
                         collector.backward(value);
@@ -297,8 +351,10 @@ public final class FineTuner
             }
             if (epochSteps == perEpoch || step == steps)
             {
-                log.accept(String.format(Locale.ROOT, "epoch %d: train loss %.4f, dev accuracy %.4f (DJL fp32, model alone)",
-                    epoch + 1, epochLoss / Math.max(1, epochSteps), devAccuracy(model, tokenizer, dev, settings.maxLength)));
+                log.accept(String.format(Locale.ROOT,
+                    "epoch %d: train loss %.4f, dev accuracy %.4f, dev dialog turns %.4f (DJL fp32, model alone, gold topics)",
+                    epoch + 1, epochLoss / Math.max(1, epochSteps), devAccuracy(model, tokenizer, dev, settings.maxLength),
+                    devTurns.isEmpty() ? Double.NaN : devAccuracy(model, tokenizer, devTurns, settings.maxLength)));
             }
         }
         final double secondsPerEpoch = (System.nanoTime() - start) / 1e9 / steps * perEpoch;
@@ -306,22 +362,17 @@ public final class FineTuner
     }
 
     private static double devAccuracy(final BertClassifier model, final WordPieceTokenizer tokenizer,
-        final List<LabelledQuery> dev, final int maxLength)
+        final List<Example> dev, final int maxLength)
     {
         final int batchSize = 64;
         final Batch batch = new Batch(batchSize, maxLength);
         int right = 0;
         for (int start = 0; start < dev.size(); start += batchSize)
         {
-            final List<LabelledQuery> slice = dev.subList(start, Math.min(dev.size(), start + batchSize));
-            final List<String> texts = new ArrayList<>(slice.size());
-            for (final LabelledQuery row : slice)
-            {
-                texts.add(TextNormalizer.normalize(row.text()));
-            }
+            final List<Example> slice = dev.subList(start, Math.min(dev.size(), start + batchSize));
             try (NDManager scope = NDManager.newBaseManager())
             {
-                final long[] predicted = batch.logits(model, tokenizer, texts, scope, 0f).argMax(1).toLongArray();
+                final long[] predicted = batch.logits(model, tokenizer, slice, scope, 0f).argMax(1).toLongArray();
                 for (int i = 0; i < slice.size(); i++)
                 {
                     right += predicted[i] == slice.get(i).intent().ordinal() ? 1 : 0;
@@ -375,15 +426,25 @@ public final class FineTuner
             this.tokenTypeIds = new long[maxBatchSize * maxLength];
         }
 
-        NDArray logits(final BertClassifier model, final WordPieceTokenizer tokenizer, final List<String> normalizedTexts,
+        NDArray logits(final BertClassifier model, final WordPieceTokenizer tokenizer, final List<Example> examples,
             final NDManager scope, final float dropout)
         {
-            final int rows = normalizedTexts.size();
-            final int seq = tokenizer.encodeBatch(normalizedTexts, maxLength, inputIds, attentionMask, tokenTypeIds);
+            final int rows = examples.size();
+            final List<String> contexts = new ArrayList<>(rows);
+            final List<String> texts = new ArrayList<>(rows);
+            boolean pairs = false;
+            for (final Example example : examples)
+            {
+                contexts.add(example.context());
+                texts.add(example.text());
+                pairs |= example.context() != null;
+            }
+            final int seq = tokenizer.encodeBatch(pairs ? contexts : null, texts, maxLength, inputIds, attentionMask, tokenTypeIds);
             final Shape shape = new Shape(rows, seq);
             final NDArray ids = scope.create(java.util.Arrays.copyOf(inputIds, rows * seq), shape);
             final NDArray mask = scope.create(java.util.Arrays.copyOf(attentionMask, rows * seq), shape);
-            return model.logits(ids, mask, dropout);
+            final NDArray types = pairs ? scope.create(java.util.Arrays.copyOf(tokenTypeIds, rows * seq), shape) : null;
+            return model.logits(ids, mask, types, dropout);
         }
     }
 }

@@ -58,19 +58,24 @@ class DjlOrtParityTest
             bias[i] = (float)random.nextGaussian();
         }
         final List<String> texts = new ArrayList<>();
+        final List<String> contexts = new ArrayList<>();
         for (final String query : QUERIES)
         {
             texts.add(TextNormalizer.normalize(query));
+            // every other row is a sentence pair (topic, query), so that segment 1's embedding is checked too
+            contexts.add(contexts.size() % 2 == 0 ? null : "产假/陪产假");
         }
         final int maxLength = 128;
         final long[] ids = new long[texts.size() * maxLength];
         final long[] mask = new long[texts.size() * maxLength];
-        final int seq = tokenizer.encodeBatch(texts, maxLength, ids, mask, new long[texts.size() * maxLength]);
+        final long[] types = new long[texts.size() * maxLength];
+        final int seq = tokenizer.encodeBatch(contexts, texts, maxLength, ids, mask, types);
+        assertTrue(Arrays.stream(types, 0, texts.size() * seq).anyMatch(t -> t == 1L), "no segment-1 token in the batch");
 
         final float[] expected;
         try (OrtSession session = Fixtures.open(OnnxGraphs.withLinearHead(encoder, Encoder.HIDDEN_OUTPUT, weights, bias)))
         {
-            expected = Fixtures.ortOutput(session, ids, mask, texts.size(), seq);
+            expected = Fixtures.ortOutput(session, ids, mask, types, texts.size(), seq);
         }
         final float[] actual;
         try (NDManager manager = NDManager.newBaseManager();
@@ -78,7 +83,8 @@ class DjlOrtParityTest
         {
             final Shape shape = new Shape(texts.size(), seq);
             final NDArray logits = model.logits(manager.create(Arrays.copyOf(ids, texts.size() * seq), shape),
-                manager.create(Arrays.copyOf(mask, texts.size() * seq), shape), 0f);
+                manager.create(Arrays.copyOf(mask, texts.size() * seq), shape),
+                manager.create(Arrays.copyOf(types, texts.size() * seq), shape), 0f);
             actual = logits.toFloatArray();
         }
         assertEquals(expected.length, actual.length);

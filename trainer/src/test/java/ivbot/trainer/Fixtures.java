@@ -90,11 +90,17 @@ final class Fixtures
     static float[] ortOutput(final OrtSession session, final long[] ids, final long[] mask, final int rows, final int seq)
         throws OrtException
     {
+        return ortOutput(session, ids, mask, new long[rows * seq], rows, seq);
+    }
+
+    static float[] ortOutput(final OrtSession session, final long[] ids, final long[] mask, final long[] types,
+        final int rows, final int seq) throws OrtException
+    {
         final OrtEnvironment env = OrtEnvironment.getEnvironment();
         final long[] shape = {rows, seq};
         try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids, 0, rows * seq), shape);
              OnnxTensor maskTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(mask, 0, rows * seq), shape);
-             OnnxTensor typesTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[rows * seq]), shape);
+             OnnxTensor typesTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(types, 0, rows * seq), shape);
              OrtSession.Result result = session.run(Map.of("input_ids", idsTensor, "attention_mask", maskTensor,
                  "token_type_ids", typesTensor)))
         {

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -97,6 +98,9 @@ class TinyFineTuneTest
             assertTrue(Files.isRegularFile(repository.resolve("20990101-1").resolve(file)), file);
         }
         assertTrue(Files.readString(repository.resolve("20990101-1/manifest.json")).contains("\"precision\" : \"int8\""));
+        // trained on questions and on dialog turns as (topic, turn) pairs, it says it reads the conversation
+        assertTrue(Files.readString(repository.resolve("20990101-1/manifest.json")).contains("\"context\" : \"topic\""));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("(32 questions, 2404 dialog turns)")), "examples line: " + lines);
 
         final List<LabelledQuery> gate = Fixtures.read("dev.tsv").subList(0, 24);
         final AtomicReference<IntentModel> installed = new AtomicReference<>();
@@ -106,7 +110,8 @@ class TinyFineTuneTest
         {
             assertEquals("20990101-1", model.version());
             final Prediction[] out = new Prediction[8];
-            model.predict(List.of("年假有几天", "我要转人工"), out);
+            assertTrue(model.readsContext());
+            model.predict(Arrays.asList(null, "年假"), List.of("年假有几天", "那病假呢"), out);
             for (int i = 0; i < 2; i++)
             {
                 assertNotNull(out[i].intent());
@@ -139,6 +144,8 @@ class TinyFineTuneTest
         settings.maxSteps = 2;
         settings.maxLength = 32;
         settings.devLimit = 48;
+        settings.dialogs = Fixtures.repoRoot().resolve("models/data/train_dialogs.jsonl");
+        settings.devDialogs = null;
         return settings;
     }
 

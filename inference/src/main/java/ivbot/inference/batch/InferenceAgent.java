@@ -66,6 +66,8 @@ public final class InferenceAgent implements Agent
     private final AtomicCounter errorCounter;
     private final List<InferenceRequest> batch;
     private final List<String> texts;
+    private final List<String> contexts;
+    private boolean withContext;
     private final Prediction[] predictions;
     private final AtomicReference<BatchPredictor> pendingSwap = new AtomicReference<>();
     private final ManyToOneWakeup wakeup = new ManyToOneWakeup();
@@ -146,6 +148,7 @@ public final class InferenceAgent implements Agent
         this.errorCounter = errorCounter;
         this.batch = new ArrayList<>(maxBatchSize);
         this.texts = new ArrayList<>(maxBatchSize);
+        this.contexts = new ArrayList<>(maxBatchSize);
         this.predictions = new Prediction[maxBatchSize];
     }
 
@@ -363,6 +366,8 @@ public final class InferenceAgent implements Agent
     {
         final BatchPredictor current = model;
         texts.clear();
+        contexts.clear();
+        withContext = false;
         int live = 0;
         for (int i = 0; i < batch.size(); i++)
         {
@@ -379,6 +384,8 @@ public final class InferenceAgent implements Agent
             queueWaitUs.recordValue(Math.max(1, (now - request.enqueuedNs()) / 1000));
             batch.set(live++, request);
             texts.add(request.text());
+            contexts.add(request.context());
+            withContext |= request.context() != null;
         }
         batch.subList(live, batch.size()).clear();
         try
@@ -393,6 +400,7 @@ public final class InferenceAgent implements Agent
             // an Error escaping predict must not leave its (completed) requests for the next batch
             batch.clear();
             texts.clear();
+            contexts.clear();
         }
     }
 
@@ -407,7 +415,14 @@ public final class InferenceAgent implements Agent
         }
         try
         {
-            current.predict(texts, predictions);
+            if (withContext)
+            {
+                current.predict(contexts, texts, predictions);
+            }
+            else
+            {
+                current.predict(texts, predictions);
+            }
         }
         catch (final Error error)
         {

@@ -17,6 +17,7 @@ public final class InferenceRequest
     private static final AtomicIntegerFieldUpdater<InferenceRequest> STATE =
         AtomicIntegerFieldUpdater.newUpdater(InferenceRequest.class, "state");
 
+    private final String context;
     private final String text;
     private final long enqueuedNs;
     private final long deadlineNs;
@@ -34,11 +35,34 @@ public final class InferenceRequest
     public InferenceRequest(final String text, final long enqueuedNs, final long deadlineNs, final Executor executor,
         final Consumer<InferenceResult> callback)
     {
+        this(null, text, enqueuedNs, deadlineNs, executor, callback);
+    }
+
+    /**
+     * @param context    what the model reads before the query (the session topic's name), or {@code null}.
+     * @param text       the normalised query.
+     * @param enqueuedNs {@link System#nanoTime()} when the request was made.
+     * @param deadlineNs {@link System#nanoTime()} by which an answer is useful.
+     * @param executor   where the callback runs.
+     * @param callback   receives the result, once.
+     */
+    public InferenceRequest(final String context, final String text, final long enqueuedNs, final long deadlineNs,
+        final Executor executor, final Consumer<InferenceResult> callback)
+    {
+        this.context = context;
         this.text = text;
         this.enqueuedNs = enqueuedNs;
         this.deadlineNs = deadlineNs;
         this.executor = executor;
         this.callback = callback;
+    }
+
+    /**
+     * @return what the model reads before the query, or {@code null} for none.
+     */
+    public String context()
+    {
+        return context;
     }
 
     /**

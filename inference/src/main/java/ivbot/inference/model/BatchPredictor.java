@@ -29,6 +29,20 @@ public interface BatchPredictor extends AutoCloseable
     void predict(List<String> normalizedTexts, Prediction[] out) throws Exception;
 
     /**
+     * Classifies a batch of turns with their contexts (the conversation's topic); a predictor that does not read
+     * context ignores them, which is what this default does.
+     *
+     * @param contexts        segment A of each turn, {@code null} or empty for none; or {@code null} for none at all.
+     * @param normalizedTexts queries after {@link ivbot.inference.TextNormalizer}; not retained after the call.
+     * @param out             receives one prediction per text, in order, from index 0.
+     * @throws Exception when the batch cannot be classified; the agent fails that batch's requests.
+     */
+    default void predict(List<String> contexts, List<String> normalizedTexts, Prediction[] out) throws Exception
+    {
+        predict(normalizedTexts, out);
+    }
+
+    /**
      * Releases the predictor's resources. Called once, by the owner, after the last {@link #predict}.
      */
     @Override

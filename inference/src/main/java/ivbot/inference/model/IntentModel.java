@@ -23,9 +23,16 @@ public final class IntentModel implements BatchPredictor
     private final double packageMacroF1;
     private final OrtRunner runner;
     private final float[] logits;
+    private final boolean readsContext;
 
     IntentModel(final String version, final Intent[] labels, final float threshold, final float rulesThreshold,
         final float topicConfidence, final double packageMacroF1, final OrtRunner runner)
+    {
+        this(version, labels, threshold, rulesThreshold, topicConfidence, packageMacroF1, runner, false);
+    }
+
+    IntentModel(final String version, final Intent[] labels, final float threshold, final float rulesThreshold,
+        final float topicConfidence, final double packageMacroF1, final OrtRunner runner, final boolean readsContext)
     {
         if (runner.width() != labels.length)
         {
@@ -40,6 +47,17 @@ public final class IntentModel implements BatchPredictor
         this.packageMacroF1 = packageMacroF1;
         this.runner = runner;
         this.logits = new float[runner.maxBatchSize() * labels.length];
+        this.readsContext = readsContext;
+    }
+
+    /**
+     * @return true when the model was trained to read the conversation (the manifest's {@code "context":
+     *         "topic"}): a turn is classified as a sentence pair, the session topic's Chinese name
+     *         ({@link Intent#zh()}) as segment A; false for a model of single questions.
+     */
+    public boolean readsContext()
+    {
+        return readsContext;
     }
 
     /**
@@ -112,7 +130,24 @@ public final class IntentModel implements BatchPredictor
     @Override
     public void predict(final List<String> normalizedTexts, final Prediction[] out) throws OrtException
     {
-        final int width = runner.run(normalizedTexts, logits);
+        predict(null, normalizedTexts, out);
+    }
+
+    /**
+     * Classifies a batch of turns, each with its context.
+     *
+     * @param contexts        segment A of each turn ({@code null} or empty for none), or {@code null} for no
+     *                        contexts at all; ignored by a model that does not {@link #readsContext()}.
+     * @param normalizedTexts queries after {@link ivbot.inference.TextNormalizer}, at most
+     *                        {@link #maxBatchSize()}.
+     * @param out             receives one prediction per text, in order.
+     * @throws OrtException when ONNX Runtime fails.
+     */
+    @Override
+    public void predict(final List<String> contexts, final List<String> normalizedTexts, final Prediction[] out)
+        throws OrtException
+    {
+        final int width = runner.run(readsContext ? contexts : null, normalizedTexts, logits);
         for (int row = 0; row < normalizedTexts.size(); row++)
         {
             final int base = row * width;

@@ -61,6 +61,8 @@ public final class ModelPackage
     public static final String TOKENIZER = "tokenizer.json";
     /** The metrics file. */
     public static final String METRICS = "metrics.json";
+    /** The manifest's {@code "context"} of a model that reads the session topic as segment A of a sentence pair. */
+    public static final String CONTEXT_TOPIC = "topic";
 
     private static final int HEAD_MAGIC = 0x44485649; // "IVHD" little-endian
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -92,6 +94,12 @@ public final class ModelPackage
         final float rulesThreshold = (float)manifest.path("rules_threshold").asDouble(2.0);
         // how sure the model must be for a turn to name a new topic on its own; absent: the server's setting
         final float topicConfidence = (float)manifest.path("topic_confidence").asDouble(Double.NaN);
+        final String context = manifest.path("context").asText("none");
+        if (!"none".equals(context) && !CONTEXT_TOPIC.equals(context))
+        {
+            throw new IOException("package " + dir + ": manifest context '" + context + "' (expected: none or topic)");
+        }
+        final boolean readsContext = CONTEXT_TOPIC.equals(context);
         final double macroF1 = Files.exists(dir.resolve(METRICS)) ?
             readJson(dir.resolve(METRICS)).path("macro_f1").asDouble(Double.NaN) : Double.NaN;
 
@@ -126,7 +134,8 @@ public final class ModelPackage
             final OrtRunner runner = new OrtRunner(OrtSessions.open(model, device, intraOpThreads), tokenizer, maxBatchSize, maxLength);
             try
             {
-                return new IntentModel(version, labels, threshold, rulesThreshold, topicConfidence, macroF1, runner);
+                return new IntentModel(version, labels, threshold, rulesThreshold, topicConfidence, macroF1, runner,
+                    readsContext);
             }
             catch (final IllegalArgumentException ex)
             {

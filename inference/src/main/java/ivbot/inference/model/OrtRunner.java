@@ -106,8 +106,23 @@ final class OrtRunner implements AutoCloseable
      */
     int run(final List<String> texts, final float[] out) throws OrtException
     {
+        return run(null, texts, out);
+    }
+
+    /**
+     * Runs one batch of sentence pairs (see {@link WordPieceTokenizer#encodeBatch(List, List, int, long[], long[],
+     * long[])}).
+     *
+     * @param contexts segment A of each row, {@code null} or empty for none; {@code null} for no contexts.
+     * @param texts    normalised texts, at most {@link #maxBatchSize()}.
+     * @param out      receives {@code texts.size()} rows of {@link #width()} floats, row-major.
+     * @return the row width.
+     * @throws OrtException when ONNX Runtime fails.
+     */
+    int run(final List<String> contexts, final List<String> texts, final float[] out) throws OrtException
+    {
         final int batch = texts.size();
-        final int seq = tokenizer.encodeBatch(texts, maxLength, inputIds, attentionMask, tokenTypeIds);
+        final int seq = tokenizer.encodeBatch(contexts, texts, maxLength, inputIds, attentionMask, tokenTypeIds);
         final long[] shape = {batch, seq};
         final int n = batch * seq;
         final Map<String, OnnxTensor> inputs = new HashMap<>(4);

@@ -234,7 +234,45 @@ public final class WordPieceTokenizer
         final long[] attentionMask,
         final long[] tokenTypeIds)
     {
+        return encodeBatch(null, texts, maxLength, inputIds, attentionMask, tokenTypeIds);
+    }
+
+    /**
+     * Encodes a batch of sentence pairs as {@link #encodeBatch(List, int, long[], long[], long[])} encodes single
+     * texts: a row whose context is {@code null} or empty is {@code [CLS] text [SEP]}, all segment 0, exactly as
+     * without contexts; any other row is {@code [CLS] context [SEP] text [SEP]}, with token type 0 up to and
+     * including the first {@code [SEP]} and 1 after it (padding is type 0).
+     * <pre>
+     *  inputIds       CLS c c SEP t t t SEP PAD     tokenTypeIds  0 0 0 0 1 1 1 1 0
+     * </pre>
+     * The context is the short one (a topic's name, a previous turn): it keeps at most half of
+     * {@code maxLength}, and the text is truncated on the right to what is left.
+     *
+     * @param contexts segment A of each row, {@code null} or empty for none; {@code null} for no contexts at all.
+     * @param texts the texts (segment B), none {@code null}.
+     * @param maxLength maximum ids per row, special tokens included; at least 4 with contexts.
+     * @param inputIds receives the token ids.
+     * @param attentionMask receives 1 for a token, 0 for padding.
+     * @param tokenTypeIds receives the segment of each token.
+     * @return {@code sequenceLength}, between 2 and {@code maxLength}; 0 for an empty batch.
+     */
+    public int encodeBatch(
+        final List<String> contexts,
+        final List<String> texts,
+        final int maxLength,
+        final long[] inputIds,
+        final long[] attentionMask,
+        final long[] tokenTypeIds)
+    {
         checkMaxLength(maxLength);
+        if (contexts != null && contexts.size() != texts.size())
+        {
+            throw new IllegalArgumentException("contexts.size()=" + contexts.size() + " (expected: texts.size()=" + texts.size() + ")");
+        }
+        if (contexts != null && maxLength < 4)
+        {
+            throw new IllegalArgumentException("maxLength=" + maxLength + " (expected: >= 4 for sentence pairs)");
+        }
         final int rows = texts.size();
         final long required = (long)rows * maxLength;
         checkCapacity("inputIds", inputIds, required, rows, maxLength);
@@ -243,11 +281,22 @@ public final class WordPieceTokenizer
 
         final Cursor cursor = new Cursor();
         final int[] lengths = new int[rows];
+        // where segment B starts in each row; 0 for a single text
+        final int[] segmentB = contexts == null ? null : new int[rows];
         int sequenceLength = 0;
         for (int row = 0; row < rows; row++)
         {
             final String text = Objects.requireNonNull(texts.get(row), "texts[" + row + "]");
-            lengths[row] = encodeInto(cursor, text, maxLength, inputIds, row * maxLength);
+            final String context = contexts == null ? null : contexts.get(row);
+            if (context == null || context.isEmpty())
+            {
+                lengths[row] = encodeInto(cursor, text, maxLength, inputIds, row * maxLength);
+            }
+            else
+            {
+                lengths[row] = encodePairInto(cursor, context, text, maxLength, inputIds, row * maxLength);
+                segmentB[row] = cursor.segmentB;
+            }
             sequenceLength = Math.max(sequenceLength, lengths[row]);
         }
 
@@ -264,6 +313,17 @@ public final class WordPieceTokenizer
             Arrays.fill(attentionMask, tokenEnd, rowEnd, 0L);
         }
         Arrays.fill(tokenTypeIds, 0, rows * sequenceLength, 0L);
+        if (segmentB != null)
+        {
+            for (int row = 0; row < rows; row++)
+            {
+                if (segmentB[row] > 0)
+                {
+                    final int start = row * sequenceLength;
+                    Arrays.fill(tokenTypeIds, start + segmentB[row], start + lengths[row], 1L);
+                }
+            }
+        }
         return sequenceLength;
     }
 
@@ -333,6 +393,37 @@ public final class WordPieceTokenizer
     public int padId()
     {
         return padId;
+    }
+
+    private int encodePairInto(
+        final Cursor cursor, final String context, final String text, final int maxLength, final long[] ids, final int offset)
+    {
+        // segment A: at most half the row, its [SEP] included
+        cursor.reset(ids, offset, Math.max(2, maxLength / 2) - 1);
+        cursor.emit(clsId);
+        feed(cursor, context);
+        cursor.endWord();
+        ids[offset + cursor.count] = sepId;
+        final int segmentB = cursor.count + 1;
+        // segment B: the rest, less its own [SEP]
+        cursor.resume(segmentB, maxLength - 1);
+        feed(cursor, text);
+        cursor.endWord();
+        ids[offset + cursor.count] = sepId;
+        cursor.segmentB = segmentB;
+        return cursor.count + 1;
+    }
+
+    private void feed(final Cursor cursor, final String text)
+    {
+        if (stripAccents)
+        {
+            feedTextStrippingAccents(cursor, text);
+        }
+        else
+        {
+            feedText(cursor, text);
+        }
     }
 
     private int encodeInto(
@@ -676,6 +767,16 @@ public final class WordPieceTokenizer
         private int count;
         private int wordLength;
         private boolean full;
+
+        int segmentB;
+
+        void resume(final int count, final int limit)
+        {
+            this.count = count;
+            this.limit = limit;
+            this.wordLength = 0;
+            this.full = count >= limit;
+        }
 
         void reset(final long[] ids, final int offset, final int limit)
         {

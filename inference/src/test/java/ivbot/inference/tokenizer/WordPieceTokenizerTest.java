@@ -106,6 +106,51 @@ final class WordPieceTokenizerTest
     }
 
     @Test
+    void shouldEncodeSentencePairsWithSegmentsAndLeaveRowsWithoutContextAsSingles()
+    {
+        // 年假 (2399 969) is segment A, 你好 (872 1962) segment B; the second row has no context
+        final List<String> contexts = Arrays.asList("年假", null);
+        final List<String> texts = List.of("你好", "你好");
+        final int maxLength = 16;
+        final long[] ids = new long[2 * maxLength];
+        final long[] mask = new long[2 * maxLength];
+        final long[] types = new long[2 * maxLength];
+        Arrays.fill(types, 7L);
+
+        final int sequenceLength = tokenizer.encodeBatch(contexts, texts, maxLength, ids, mask, types);
+
+        assertEquals(7, sequenceLength);
+        assertArrayEquals(new long[]{
+            CLS, 2399, 969, SEP, 872, 1962, SEP,
+            CLS, 872, 1962, SEP, 0, 0, 0}, Arrays.copyOf(ids, 2 * sequenceLength));
+        assertArrayEquals(new long[]{
+            0, 0, 0, 0, 1, 1, 1,
+            0, 0, 0, 0, 0, 0, 0}, Arrays.copyOf(types, 2 * sequenceLength));
+        assertArrayEquals(new long[]{
+            1, 1, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 0, 0, 0}, Arrays.copyOf(mask, 2 * sequenceLength));
+    }
+
+    @Test
+    void shouldGiveTheContextAtMostHalfOfAPairAndTheTextTheRest()
+    {
+        final String longText = "年假有几天？".repeat(100);
+        final int maxLength = 10;
+        final long[] ids = new long[maxLength];
+        final long[] mask = new long[maxLength];
+        final long[] types = new long[maxLength];
+
+        final int sequenceLength = tokenizer.encodeBatch(List.of(longText), List.of(longText), maxLength, ids, mask, types);
+
+        assertEquals(maxLength, sequenceLength);
+        // CLS + 3 context tokens + SEP is half of 10; the text gets the 4 ids left before its SEP
+        assertArrayEquals(new long[]{CLS, 2399, 969, 3300, SEP, 2399, 969, 3300, 1126, SEP}, ids);
+        assertArrayEquals(new long[]{0, 0, 0, 0, 0, 1, 1, 1, 1, 1}, types);
+        assertThrows(IllegalArgumentException.class,
+            () -> tokenizer.encodeBatch(List.of("a"), List.of("b"), 3, new long[3], new long[3], new long[3]));
+    }
+
+    @Test
     void shouldReturnZeroForAnEmptyBatch()
     {
         assertEquals(0, tokenizer.encodeBatch(List.of(), 8, new long[0], new long[0], new long[0]));

@@ -2,6 +2,7 @@ package ivbot.server.intent;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import ivbot.inference.Intent;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.batch.FallbackReason;
 import ivbot.inference.batch.InferenceAgent;
@@ -184,20 +185,55 @@ public final class IntentClassifier
     public CompletableFuture<Classification> classify(final String query, final String user,
         final ScheduledExecutorService loop, final long startNs)
     {
+        return classify(query, null, user, loop, startNs);
+    }
+
+    /**
+     * @return true when the model in service reads the conversation ({@link IntentModel#readsContext()}): the
+     *         caller should then pass the session's topic to {@link #classify(String, Intent, String,
+     *         ScheduledExecutorService, long)}, which means reading the session first.
+     */
+    public boolean readsContext()
+    {
+        final IntentModel model = agent == null ? null : agent.model();
+        return model != null && model.readsContext();
+    }
+
+    /**
+     * Classifies a turn in its conversation. When the model {@link IntentModel#readsContext() reads context} and
+     * there is a topic, the model sees the pair (topic, query) and decides between "continues the topic" and
+     * "names another": the rules do not answer first (their keywords are what a follow-up such as 工资照发吗 after
+     * a parental-leave question gets wrong), and a trusted answer names the turn's intent outright. The rules
+     * still give the audience, and answer when the model cannot (fallbacks) or is not sure (below its threshold,
+     * where the multi-turn rules decide as without a model).
+     *
+     * @param query   the raw query.
+     * @param topic   the session's topic before this turn, or {@code null} for none.
+     * @param user    the caller's subject, for its fair share of the inference queue.
+     * @param loop    the caller's event loop: results and the deadline timer run there.
+     * @param startNs {@link System#nanoTime()} when the request arrived; the deadline counts from it.
+     * @return the classification; never fails.
+     */
+    public CompletableFuture<Classification> classify(final String query, final Intent topic, final String user,
+        final ScheduledExecutorService loop, final long startNs)
+    {
         final String normalized = TextNormalizer.normalize(query);
         final IntentModel model = agent == null ? null : agent.model();
         if (model == null)
         {
             return CompletableFuture.completedFuture(fromRules(rules.classifyNormalized(normalized), FallbackReason.NO_MODEL));
         }
+        final String context = topic != null && model.readsContext() ? topic.zh() : null;
+        // U+0001 never survives normalisation, so a pair's key cannot equal a single question's
+        final String key = context == null ? normalized : context + '\u0001' + normalized;
         if (cache != null)
         {
             cacheLookups.increment();
-            final CachedTurn cached = cache.getIfPresent(normalized);
+            final CachedTurn cached = cache.getIfPresent(key);
             if (cached != null && cached.prediction.modelVersion().equals(model.version()))
             {
                 // the rules' match is a function of the normalised text, so the hit skips the rule engine too
-                final Classification turn = fromModel(cached.match, cached.prediction, SOURCE_CACHE, model);
+                final Classification turn = fromModel(cached.match, cached.prediction, SOURCE_CACHE, model, context != null);
                 if (SOURCE_CACHE.equals(turn.source()))
                 {
                     // a hit is a reply whose source is cache: one below the threshold is answered by the rules
@@ -207,7 +243,7 @@ public final class IntentClassifier
             }
         }
         final RuleMatch match = rules.classifyNormalized(normalized);
-        if (rulesFirst && ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), model.rulesThreshold()))
+        if (rulesFirst && context == null && ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), model.rulesThreshold()))
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
                 match.confidence(), match.audience(), SOURCE_RULES, null, null));
@@ -216,9 +252,9 @@ public final class IntentClassifier
         {
             return CompletableFuture.completedFuture(fromRules(match, FallbackReason.USER_SHARE));
         }
-        final Pending pending = new Pending(match, normalized, model, user);
+        final Pending pending = new Pending(match, key, context != null, model, user);
         final long now = System.nanoTime();
-        final InferenceRequest request = new InferenceRequest(normalized, now, startNs + deadlineNs, loop, pending);
+        final InferenceRequest request = new InferenceRequest(context, normalized, now, startNs + deadlineNs, loop, pending);
         final FallbackReason refused = agent.offer(request);
         if (refused != null)
         {
@@ -280,12 +316,18 @@ public final class IntentClassifier
     }
 
     private Classification fromModel(final RuleMatch match, final Prediction prediction, final String source,
-        final IntentModel model)
+        final IntentModel model, final boolean inContext)
     {
         if (!ThresholdCalibration.modelTrusted(prediction.confidence(), model.threshold()))
         {
             return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
                 SOURCE_RULES, null, null);
+        }
+        if (inContext)
+        {
+            // the model read the topic: its intent is the turn's, a continuation or a new topic alike
+            return new Classification(prediction.intent(), prediction.intent(), prediction.confidence(), match.audience(),
+                source, null, prediction.modelVersion(), prediction.margin());
         }
         final float topic = Float.isNaN(model.topicConfidence()) ? strongTopic : model.topicConfidence();
         final boolean namesTopic = match.intent() != null || prediction.confidence() >= topic;
@@ -308,15 +350,17 @@ public final class IntentClassifier
     {
         final CompletableFuture<Classification> future = new CompletableFuture<>();
         final RuleMatch match;
-        final String normalized;
+        final String key;
+        final boolean inContext;
         final IntentModel model;
         final String user;
         ScheduledFuture<?> timer;
 
-        Pending(final RuleMatch match, final String normalized, final IntentModel model, final String user)
+        Pending(final RuleMatch match, final String key, final boolean inContext, final IntentModel model, final String user)
         {
             this.match = match;
-            this.normalized = normalized;
+            this.key = key;
+            this.inContext = inContext;
             this.model = model;
             this.user = user;
         }
@@ -334,9 +378,9 @@ public final class IntentClassifier
             {
                 if (cache != null)
                 {
-                    cache.put(normalized, new CachedTurn(prediction, match));
+                    cache.put(key, new CachedTurn(prediction, match));
                 }
-                future.complete(fromModel(match, prediction, SOURCE_MODEL, model));
+                future.complete(fromModel(match, prediction, SOURCE_MODEL, model, inContext));
             }
             else
             {

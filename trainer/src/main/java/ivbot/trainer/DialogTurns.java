@@ -1,0 +1,75 @@
+package ivbot.trainer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import ivbot.inference.Intent;
+import ivbot.inference.TextNormalizer;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads labelled dialogs ({@code models/data/*dialogs.jsonl}: {@code {"id", "turns": [{"text", "intent",
+ * "audience"}]}}) as sentence-pair examples: each turn's text with the session's topic before it as context, the
+ * way a served turn is classified. The topic is the last policy intent of the dialog so far (greetings, thanks, a
+ * request for a human and out-of-scope turns keep it); a dialog's first turn, and any turn before a policy intent
+ * was asked about, has none.
+ */
+final class DialogTurns
+{
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private DialogTurns()
+    {
+    }
+
+    /**
+     * @param file a JSONL file of dialogs.
+     * @return one example per turn, in file order.
+     * @throws IOException when the file is unreadable, or a line is malformed or names an unknown intent; the
+     *                     message names the file and line.
+     */
+    static List<FineTuner.Example> read(final Path file) throws IOException
+    {
+        final List<FineTuner.Example> examples = new ArrayList<>();
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            String line;
+            int number = 0;
+            while ((line = reader.readLine()) != null)
+            {
+                number++;
+                if (line.isBlank())
+                {
+                    continue;
+                }
+                final JsonNode turns = MAPPER.readTree(line).path("turns");
+                if (!turns.isArray())
+                {
+                    throw new IOException(file + ":" + number + ": a dialog needs a \"turns\" array");
+                }
+                Intent topic = null;
+                for (final JsonNode turn : turns)
+                {
+                    final Intent intent = Intent.fromId(turn.path("intent").asText(""));
+                    if (intent == null)
+                    {
+                        throw new IOException(file + ":" + number + ": unknown intent '" + turn.path("intent").asText("") + "'");
+                    }
+                    examples.add(new FineTuner.Example(topic == null ? null : topic.zh(),
+                        TextNormalizer.normalize(turn.path("text").asText("")), intent));
+                    if (intent.isPolicy())
+                    {
+                        topic = intent;
+                    }
+                }
+            }
+        }
+        return examples;
+    }
+}
