@@ -167,7 +167,7 @@ public final class ChatService
         if (requestedId.isEmpty())
         {
             final String sessionId = SessionIds.newId();
-            return classifier.classify(query, principal.subject(), loop, startNanos).thenComposeAsync(
+            return classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos).thenComposeAsync(
                 turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop),
                 onLoop(loop));
         }
@@ -190,8 +190,9 @@ public final class ChatService
         // a model that reads the conversation needs the session's topic first; any other runs beside the read
         final CompletableFuture<Classification> classified = classifier.readsContext() ?
             loaded.thenComposeAsync(state -> classifier.classify(
-                query, topicOf(state.session, principal), principal.subject(), loop, startNanos), onLoop(loop)) :
-            classifier.classify(query, principal.subject(), loop, startNanos);
+                query, topicOf(state.session, principal), principal.subject(), principal.canary(), loop, startNanos),
+                onLoop(loop)) :
+            classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos);
         // the session read may finish last, on a Redis I/O thread: the turn continues on the loop
         return loaded.thenCombineAsync(classified, (state, turn) ->
         {
@@ -211,6 +212,16 @@ public final class ChatService
 
     private record Loaded(Session session, boolean contextLost)
     {
+    }
+
+    private String cohortOf(final Classification classification)
+    {
+        if (classification.canary())
+        {
+            return "canary";
+        }
+        final ivbot.server.intent.CanaryController canary = classifier.canary();
+        return canary != null && canary.hasCandidate() ? "stable" : "";
     }
 
     private static Intent topicOf(final Session session, final Principal principal)
@@ -291,7 +302,7 @@ public final class ChatService
             events.accept(new TurnRecord(clockMs.getAsLong(), sessionId, principal.subject(), turns, request.getQuery(),
                 built.getIntent(), built.getAudience(), built.getConfidence(), classification.margin(), built.getSource(),
                 built.getFallbackReason(), built.getModelVersion(), built.getLatencyMs(), built.getContextLost(),
-                turn.intent() == null));
+                turn.intent() == null, cohortOf(classification)));
             return built;
         }, onLoop(loop));
     }

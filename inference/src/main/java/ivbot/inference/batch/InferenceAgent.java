@@ -8,6 +8,7 @@ import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -70,6 +71,12 @@ public final class InferenceAgent implements Agent
     private boolean withContext;
     private final Prediction[] predictions;
     private final AtomicReference<BatchPredictor> pendingSwap = new AtomicReference<>();
+    // candidate changes (set, drop, promote), run in order on the agent thread between two batches
+    private final ManyToOneConcurrentLinkedQueue<Runnable> candidateCommands = new ManyToOneConcurrentLinkedQueue<>();
+    private final List<InferenceRequest> candidateBatch;
+    // the candidate the agent runs (agent thread), and the one announced to callers (any thread)
+    private BatchPredictor candidate;
+    private volatile BatchPredictor announcedCandidate;
     private final ManyToOneWakeup wakeup = new ManyToOneWakeup();
     private volatile BatchPredictor model;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
@@ -85,6 +92,9 @@ public final class InferenceAgent implements Agent
     private final SingleWriterRecorder batchSizes = new SingleWriterRecorder(1, 4096, 3);
     private final SingleWriterRecorder inferenceUs = new SingleWriterRecorder(1, 60_000_000L, 3);
     private final SingleWriterRecorder queueWaitUs = new SingleWriterRecorder(1, 60_000_000L, 3);
+    private final SingleWriterRecorder candidateBatchSizes = new SingleWriterRecorder(1, 4096, 3);
+    private final SingleWriterRecorder candidateInferenceUs = new SingleWriterRecorder(1, 60_000_000L, 3);
+    private final AtomicLong candidatePredicted = new AtomicLong();
 
     /**
      * An agent on {@link System#nanoTime()} that logs failed batches through SLF4J (a
@@ -147,6 +157,7 @@ public final class InferenceAgent implements Agent
         this.errorHandler = errorHandler;
         this.errorCounter = errorCounter;
         this.batch = new ArrayList<>(maxBatchSize);
+        this.candidateBatch = new ArrayList<>(maxBatchSize);
         this.texts = new ArrayList<>(maxBatchSize);
         this.contexts = new ArrayList<>(maxBatchSize);
         this.predictions = new Prediction[maxBatchSize];
@@ -251,6 +262,96 @@ public final class InferenceAgent implements Agent
     }
 
     /**
+     * Serves {@code next} as the candidate beside the stable model: requests offered as
+     * {@link InferenceRequest#CANARY} or {@link InferenceRequest#SHADOW} run on it, in batches of their own,
+     * from the next batch on. A candidate it replaces is closed by the agent.
+     *
+     * @param next the candidate; the agent owns it from now on.
+     */
+    public void setCandidate(final BatchPredictor next)
+    {
+        announcedCandidate = next;
+        candidateCommands.offer(() -> replaceCandidate(next));
+        wakeup.wake();
+    }
+
+    /**
+     * Stops serving the candidate (a rollback): from the next batch, canary requests run on the stable model
+     * and shadow requests are dropped; the candidate is closed by the agent.
+     */
+    public void dropCandidate()
+    {
+        announcedCandidate = null;
+        candidateCommands.offer(() -> replaceCandidate(null));
+        wakeup.wake();
+    }
+
+    /**
+     * Makes the candidate the stable model between two batches (a promotion); the stable model it replaces is
+     * closed by the agent. Nothing happens when no candidate is serving by then.
+     */
+    public void promoteCandidate()
+    {
+        final BatchPredictor promoted = announcedCandidate;
+        if (promoted == null)
+        {
+            return;
+        }
+        // callers see the promoted model as the stable one at once; the agent switches at its next batch
+        final BatchPredictor replaced = pendingSwap.getAndSet(promoted);
+        if (replaced != null && replaced != promoted)
+        {
+            replaced.close();
+        }
+        announcedCandidate = null;
+        candidateCommands.offer(() ->
+        {
+            if (candidate == promoted)
+            {
+                // swapIfPending installs it as the model; it is no longer the candidate, so not closed here
+                candidate = null;
+            }
+        });
+        wakeup.wake();
+    }
+
+    private void replaceCandidate(final BatchPredictor next)
+    {
+        final BatchPredictor old = candidate;
+        candidate = next;
+        if (old != null && old != next && old != model && old != pendingSwap.get())
+        {
+            old.close();
+        }
+    }
+
+    /**
+     * @return the candidate serving beside the stable model (or about to), or {@code null}.
+     */
+    public IntentModel candidate()
+    {
+        return announcedCandidate instanceof IntentModel intentModel ? intentModel : null;
+    }
+
+    /** @return requests answered by the candidate. */
+    public long candidatePredicted()
+    {
+        return candidatePredicted.get();
+    }
+
+    /** @return the candidate's batch-size recorder (single writer: the agent). */
+    public SingleWriterRecorder candidateBatchSizes()
+    {
+        return candidateBatchSizes;
+    }
+
+    /** @return the recorder of the candidate's ONNX Runtime time per batch, microseconds. */
+    public SingleWriterRecorder candidateInferenceUs()
+    {
+        return candidateInferenceUs;
+    }
+
+    /**
      * @return the model in service (or about to be), or {@code null}.
      */
     public BatchPredictor predictor()
@@ -350,11 +451,21 @@ public final class InferenceAgent implements Agent
 
     private void swapIfPending()
     {
+        Runnable command;
+        while ((command = candidateCommands.poll()) != null)
+        {
+            command.run();
+        }
         final BatchPredictor next = pendingSwap.getAndSet(null);
         if (next != null)
         {
             final BatchPredictor old = model;
             model = next;
+            if (candidate == next)
+            {
+                // a promotion whose command ran first: the model is now stable, not the candidate
+                candidate = null;
+            }
             if (old != null && old != next)
             {
                 old.close();
@@ -365,9 +476,7 @@ public final class InferenceAgent implements Agent
     private void runBatch(final long now)
     {
         final BatchPredictor current = model;
-        texts.clear();
-        contexts.clear();
-        withContext = false;
+        final BatchPredictor trial = candidate;
         int live = 0;
         for (int i = 0; i < batch.size(); i++)
         {
@@ -381,37 +490,69 @@ public final class InferenceAgent implements Agent
                 request.complete(InferenceResult.fallback(FallbackReason.DEADLINE), countExpired);
                 continue;
             }
+            if (request.cohort() == InferenceRequest.SHADOW && trial == null)
+            {
+                // a comparison with a candidate that is gone: nothing to compare
+                request.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
+                continue;
+            }
             queueWaitUs.recordValue(Math.max(1, (now - request.enqueuedNs()) / 1000));
-            batch.set(live++, request);
-            texts.add(request.text());
-            contexts.add(request.context());
-            withContext |= request.context() != null;
+            if (trial != null && request.cohort() != InferenceRequest.STABLE)
+            {
+                candidateBatch.add(request);
+            }
+            else
+            {
+                batch.set(live++, request);
+            }
         }
         batch.subList(live, batch.size()).clear();
         try
         {
+            // the two versions take turns going first, so that neither's latency always includes the other's batch
+            final boolean candidateFirst = (batches.get() & 1) == 1;
+            if (candidateFirst && !candidateBatch.isEmpty())
+            {
+                predict(trial, candidateBatch, now, true);
+            }
             if (live > 0)
             {
-                predict(current, now);
+                predict(current, batch, clock.nanoTime(), false);
+            }
+            if (!candidateFirst && !candidateBatch.isEmpty())
+            {
+                predict(trial, candidateBatch, clock.nanoTime(), true);
             }
         }
         finally
         {
             // an Error escaping predict must not leave its (completed) requests for the next batch
             batch.clear();
+            candidateBatch.clear();
             texts.clear();
             contexts.clear();
         }
     }
 
-    private void predict(final BatchPredictor current, final long start)
+    private void predict(final BatchPredictor current, final List<InferenceRequest> batch, final long start,
+        final boolean isCandidate)
     {
         final int size = batch.size();
         if (current == null)
         {
             // defensive: offer admits nothing before a model is handed over, and doWork takes it before draining
-            completeAll(size, FallbackReason.NO_MODEL);
+            completeAll(batch, FallbackReason.NO_MODEL);
             return;
+        }
+        texts.clear();
+        contexts.clear();
+        withContext = false;
+        for (int i = 0; i < size; i++)
+        {
+            final InferenceRequest request = batch.get(i);
+            texts.add(request.text());
+            contexts.add(request.context());
+            withContext |= request.context() != null;
         }
         try
         {
@@ -427,7 +568,7 @@ public final class InferenceAgent implements Agent
         catch (final Error error)
         {
             failedBatches.incrementAndGet();
-            completeAll(size, FallbackReason.MODEL_ERROR);
+            completeAll(batch, FallbackReason.MODEL_ERROR);
             // the AgentRunner counts and reports it, then ends this thread (Agrona 2 rethrows Errors out of its
             // loop); closing first means nothing waits on a queue that no thread drains any more
             try
@@ -444,7 +585,7 @@ public final class InferenceAgent implements Agent
         {
             failedBatches.incrementAndGet();
             errorCounter.increment();
-            completeAll(size, FallbackReason.MODEL_ERROR);
+            completeAll(batch, FallbackReason.MODEL_ERROR);
             errorHandler.onError(new BatchFailedException(size, current.version(), ex));
             return;
         }
@@ -452,8 +593,17 @@ public final class InferenceAgent implements Agent
         // counted before completing, so whoever sees a result also sees it counted
         batches.incrementAndGet();
         predicted.addAndGet(size);
-        batchSizes.recordValue(size);
-        inferenceUs.recordValue(Math.max(1, elapsedNs / 1000));
+        if (isCandidate)
+        {
+            candidatePredicted.addAndGet(size);
+            candidateBatchSizes.recordValue(size);
+            candidateInferenceUs.recordValue(Math.max(1, elapsedNs / 1000));
+        }
+        else
+        {
+            batchSizes.recordValue(size);
+            inferenceUs.recordValue(Math.max(1, elapsedNs / 1000));
+        }
         // per-batch cost estimate for admission control: an EWMA, weighted 1/8 to the newest batch
         batchNsEstimate += (elapsedNs - batchNsEstimate) >> 3;
         for (int i = 0; i < size; i++)
@@ -463,10 +613,10 @@ public final class InferenceAgent implements Agent
         }
     }
 
-    private void completeAll(final int size, final FallbackReason reason)
+    private void completeAll(final List<InferenceRequest> batch, final FallbackReason reason)
     {
         final InferenceResult result = InferenceResult.fallback(reason);
-        for (int i = 0; i < size; i++)
+        for (int i = 0; i < batch.size(); i++)
         {
             batch.get(i).complete(result);
             predictions[i] = null;
@@ -549,6 +699,23 @@ public final class InferenceAgent implements Agent
             pending.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
         }
         batch.clear();
+        for (final InferenceRequest pending : candidateBatch)
+        {
+            pending.complete(InferenceResult.fallback(FallbackReason.NO_MODEL));
+        }
+        candidateBatch.clear();
+        announcedCandidate = null;
+        Runnable command;
+        while ((command = candidateCommands.poll()) != null)
+        {
+            command.run();
+        }
+        final BatchPredictor trial = candidate;
+        candidate = null;
+        if (trial != null && trial != model && trial != pendingSwap.get())
+        {
+            trial.close();
+        }
         final BatchPredictor pending = pendingSwap.getAndSet(null);
         if (pending != null)
         {

@@ -17,8 +17,16 @@ public final class InferenceRequest
     private static final AtomicIntegerFieldUpdater<InferenceRequest> STATE =
         AtomicIntegerFieldUpdater.newUpdater(InferenceRequest.class, "state");
 
+    /** Answered by the serving (stable) model. */
+    public static final int STABLE = 0;
+    /** Answered by the candidate when one is serving, else by the stable model (a canary user's turn). */
+    public static final int CANARY = 1;
+    /** Scored by the candidate for comparison only; dropped ({@code no_model}) when no candidate is serving. */
+    public static final int SHADOW = 2;
+
     private final String context;
     private final String text;
+    private final int cohort;
     private final long enqueuedNs;
     private final long deadlineNs;
     private final Executor executor;
@@ -49,12 +57,40 @@ public final class InferenceRequest
     public InferenceRequest(final String context, final String text, final long enqueuedNs, final long deadlineNs,
         final Executor executor, final Consumer<InferenceResult> callback)
     {
+        this(context, text, STABLE, enqueuedNs, deadlineNs, executor, callback);
+    }
+
+    /**
+     * @param context    what the model reads before the query (the session topic's name), or {@code null}.
+     * @param text       the normalised query.
+     * @param cohort     {@link #STABLE}, {@link #CANARY} or {@link #SHADOW}.
+     * @param enqueuedNs {@link System#nanoTime()} when the request was made.
+     * @param deadlineNs {@link System#nanoTime()} by which an answer is useful.
+     * @param executor   where the callback runs.
+     * @param callback   receives the result, once.
+     */
+    public InferenceRequest(final String context, final String text, final int cohort, final long enqueuedNs,
+        final long deadlineNs, final Executor executor, final Consumer<InferenceResult> callback)
+    {
+        if (cohort < STABLE || cohort > SHADOW)
+        {
+            throw new IllegalArgumentException("cohort=" + cohort + " (expected: STABLE, CANARY or SHADOW)");
+        }
+        this.cohort = cohort;
         this.context = context;
         this.text = text;
         this.enqueuedNs = enqueuedNs;
         this.deadlineNs = deadlineNs;
         this.executor = executor;
         this.callback = callback;
+    }
+
+    /**
+     * @return {@link #STABLE}, {@link #CANARY} or {@link #SHADOW}: which model the request is for.
+     */
+    public int cohort()
+    {
+        return cohort;
     }
 
     /**

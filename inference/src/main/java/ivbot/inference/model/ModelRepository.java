@@ -63,6 +63,10 @@ public final class ModelRepository
     private volatile String servingVersion;
     private volatile double servingF1 = Double.NaN;
     private volatile String lastRejection;
+    // with canaries, the version everyone but the canary cohort gets; without, the same as servingVersion
+    private volatile boolean canaries;
+    private volatile String stableVersion;
+    private volatile double stableF1 = Double.NaN;
 
     /**
      * @param root           the repository folder.
@@ -99,6 +103,55 @@ public final class ModelRepository
     public double servingF1()
     {
         return servingF1;
+    }
+
+    /**
+     * Switches to canary releases: a version that passes the gate (against the <em>stable</em> version's macro-F1)
+     * is installed as a candidate, and becomes stable only when {@link #promoted} says so; {@link #rolledBack}
+     * returns to the stable version and rejects the candidate until its folder changes. Call before the first
+     * {@link #check()} that may find a second version.
+     */
+    public void useCanaries()
+    {
+        canaries = true;
+    }
+
+    /** @return the stable version (with canaries: the one outside the canary cohort), or {@code null}. */
+    public String stableVersion()
+    {
+        return stableVersion;
+    }
+
+    /**
+     * The candidate was promoted: it is the stable version now.
+     *
+     * @param version the promoted version.
+     */
+    public synchronized void promoted(final String version)
+    {
+        if (version.equals(servingVersion))
+        {
+            stableVersion = version;
+            stableF1 = servingF1;
+        }
+    }
+
+    /**
+     * The candidate was rolled back: the stable version serves everyone again, and the candidate is not tried
+     * again until its folder changes.
+     *
+     * @param version the rolled-back version.
+     * @param why     the reason, for {@link #lastRejection()}.
+     */
+    public synchronized void rolledBack(final String version, final String why)
+    {
+        rejected.put(version, stamp(root.resolve(version)));
+        reject(version, "rolled back: " + why);
+        if (version.equals(servingVersion))
+        {
+            servingVersion = stableVersion;
+            servingF1 = stableF1;
+        }
     }
 
     /** @return why the last rejected version was rejected, or {@code null}. */
@@ -170,18 +223,25 @@ public final class ModelRepository
             reject(version, "fails on the gate set: " + ex.getMessage());
             return false;
         }
-        final double serving = servingF1;
+        // with canaries the bar is the stable version's, not that of a candidate still soaking
+        final double serving = canaries ? stableF1 : servingF1;
+        final String against = canaries ? stableVersion : servingVersion;
         if (!passesGate(f1, serving, maxF1Drop))
         {
             candidate.close();
             reject(version, String.format(Locale.ROOT, "macro-F1 %.4f is more than %.2f below the serving %s's %.4f",
-                f1, maxF1Drop, servingVersion, serving));
+                f1, maxF1Drop, against, serving));
             return false;
         }
         LOG.info("model {} installed (macro-F1 {} on the gate set, device {}, previous {})",
             version, String.format(Locale.ROOT, "%.4f", f1), candidate.device(), servingVersion);
         servingVersion = version;
         servingF1 = f1;
+        if (!canaries || stableVersion == null)
+        {
+            stableVersion = version;
+            stableF1 = f1;
+        }
         install.accept(candidate);
         return true;
     }

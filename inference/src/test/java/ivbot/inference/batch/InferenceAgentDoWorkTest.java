@@ -138,6 +138,110 @@ class InferenceAgentDoWorkTest
     }
 
     @Test
+    void shouldHandEachRequestsContextToThePredictorBesideItsTextOnlyWhenABatchHasOne()
+    {
+        final InferenceAgent agent = agent(4, 0);
+        final FakePredictor model = new FakePredictor("v1");
+        agent.swap(model);
+        offered(agent, 0, FAR);
+        offered(agent, 1, FAR);
+        agent.doWork();
+        assertEquals(List.of(), model.contextCalls, "a batch without contexts takes the single-text call");
+        final List<InferenceRequest> paired = new ArrayList<>();
+        for (final String context : java.util.Arrays.asList(null, "年假"))
+        {
+            final List<InferenceResult> got = new ArrayList<>();
+            final InferenceRequest request = new InferenceRequest(
+                context, "q" + (2 + paired.size()), clock.nanoTime(), clock.nanoTime() + FAR, Runnable::run, got::add);
+            results.put(request, got);
+            assertNull(agent.offer(request));
+            paired.add(request);
+        }
+        agent.doWork();
+        assertEquals(List.of(java.util.Arrays.asList(null, "年假")), model.contextCalls);
+        assertEquals(List.of("q2", "q3"), model.calls.get(1));
+        paired.forEach(r -> assertAnswered(r, "v1"));
+    }
+
+    private InferenceRequest offeredFor(final InferenceAgent agent, final int n, final int cohort)
+    {
+        final List<InferenceResult> got = new ArrayList<>();
+        final long now = clock.nanoTime();
+        final InferenceRequest request = new InferenceRequest(null, "q" + n, cohort, now, now + FAR, Runnable::run, got::add);
+        results.put(request, got);
+        assertNull(agent.offer(request), "q" + n + " admitted");
+        return request;
+    }
+
+    @Test
+    void shouldRunCanaryAndShadowRequestsOnTheCandidateInABatchOfTheirOwn()
+    {
+        final InferenceAgent agent = agent(8, 0);
+        final FakePredictor stable = new FakePredictor("v1");
+        final FakePredictor candidate = new FakePredictor("v2");
+        agent.swap(stable);
+        agent.setCandidate(candidate);
+        assertEquals(null, agent.candidate(), "a fake predictor is no IntentModel: candidate() names IntentModels only");
+        final InferenceRequest s0 = offeredFor(agent, 0, InferenceRequest.STABLE);
+        final InferenceRequest c1 = offeredFor(agent, 1, InferenceRequest.CANARY);
+        final InferenceRequest s2 = offeredFor(agent, 2, InferenceRequest.STABLE);
+        final InferenceRequest h3 = offeredFor(agent, 3, InferenceRequest.SHADOW);
+        agent.doWork();
+        assertEquals(List.of(List.of("q0", "q2")), stable.calls);
+        assertEquals(List.of(List.of("q1", "q3")), candidate.calls);
+        assertAnswered(s0, "v1");
+        assertAnswered(s2, "v1");
+        assertAnswered(c1, "v2");
+        assertAnswered(h3, "v2");
+        assertEquals(2, agent.candidatePredicted());
+        assertEquals(4, agent.predicted());
+    }
+
+    @Test
+    void shouldAnswerCanaryRequestsFromStableAndDropShadowsOnceTheCandidateIsDropped()
+    {
+        final InferenceAgent agent = agent(8, 0);
+        final FakePredictor stable = new FakePredictor("v1");
+        final FakePredictor candidate = new FakePredictor("v2");
+        agent.swap(stable);
+        agent.setCandidate(candidate);
+        agent.doWork();
+        agent.dropCandidate();
+        assertNull(agent.candidate(), "callers stop routing to it at once");
+        final InferenceRequest c0 = offeredFor(agent, 0, InferenceRequest.CANARY);
+        final InferenceRequest h1 = offeredFor(agent, 1, InferenceRequest.SHADOW);
+        agent.doWork();
+        assertAnswered(c0, "v1");
+        assertFellBack(h1, FallbackReason.NO_MODEL);
+        assertEquals(1, candidate.closes, "the dropped candidate is closed once");
+        assertEquals(0, stable.closes);
+        assertEquals(List.of(), candidate.calls);
+    }
+
+    @Test
+    void shouldPromoteTheCandidateBetweenTwoBatchesAndCloseOnlyTheOldStableModel()
+    {
+        final InferenceAgent agent = agent(8, 0);
+        final FakePredictor stable = new FakePredictor("v1");
+        final FakePredictor candidate = new FakePredictor("v2");
+        agent.swap(stable);
+        agent.setCandidate(candidate);
+        final InferenceRequest before = offeredFor(agent, 0, InferenceRequest.STABLE);
+        agent.doWork();
+        assertAnswered(before, "v1");
+        agent.promoteCandidate();
+        assertEquals("v2", agent.predictor().version(), "callers see the promoted version at once");
+        final InferenceRequest s1 = offeredFor(agent, 1, InferenceRequest.STABLE);
+        final InferenceRequest c2 = offeredFor(agent, 2, InferenceRequest.CANARY);
+        agent.doWork();
+        assertAnswered(s1, "v2");
+        assertAnswered(c2, "v2");
+        assertEquals(List.of(List.of("q1", "q2")), candidate.calls, "one batch: there is no candidate any more");
+        assertEquals(1, stable.closes);
+        assertEquals(0, candidate.closes, "the promoted model serves on");
+    }
+
+    @Test
     void shouldHoldAPartialBatchUntilItFillsOrTheOldestHasWaitedMaxBatchDelay()
     {
         final InferenceAgent agent = agent(4, 1000);
@@ -445,6 +549,7 @@ class InferenceAgentDoWorkTest
     {
         final String version;
         final List<List<String>> calls = new ArrayList<>();
+        final List<List<String>> contextCalls = new ArrayList<>();
         PredictHook onPredict = call -> { };
         int closes;
 
@@ -474,6 +579,14 @@ class InferenceAgentDoWorkTest
             {
                 out[i] = new Prediction(intentOf(normalizedTexts.get(i)), 0.9f, version);
             }
+        }
+
+        @Override
+        public void predict(final List<String> contexts, final List<String> normalizedTexts, final Prediction[] out)
+            throws Exception
+        {
+            contextCalls.add(java.util.Collections.unmodifiableList(new ArrayList<>(contexts)));
+            predict(normalizedTexts, out);
         }
 
         @Override

@@ -48,6 +48,7 @@ import javax.crypto.SecretKey;
  *   <li>{@code exp} is required; {@code exp}, {@code iat} and {@code nbf} must be JSON numbers;</li>
  *   <li>{@code iat} may not lie in the future beyond the clock allowance ({@value #CLOCK_SKEW_SECONDS} s);</li>
  *   <li>{@code roles}, when present, is an array of strings (or one string).</li>
+ *   <li>{@code canary}, when present, is a boolean: {@code true} makes the caller a tester of a model candidate.</li>
  * </ul>
  * <p>
  * Verified tokens are cached (bounded) so a conversation's later turns skip the signature check; a cache
@@ -255,7 +256,12 @@ public final class JwtAuthenticator
         {
             throw ChatException.unauthorized("invalid token: issued in the future");
         }
-        return new Principal(subject, track, exp.getTime(), roles(claims.get("roles")));
+        final Object canary = claims.get("canary");
+        if (canary != null && !(canary instanceof Boolean))
+        {
+            throw ChatException.unauthorized("invalid token: canary must be true or false");
+        }
+        return new Principal(subject, track, exp.getTime(), roles(claims.get("roles")), Boolean.TRUE.equals(canary));
     }
 
     private static Set<String> roles(final Object claim)

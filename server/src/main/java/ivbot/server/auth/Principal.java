@@ -11,11 +11,27 @@ import ivbot.inference.Audience;
  * @param track            the default audience from the {@code track} claim, or {@code null}.
  * @param expiresAtEpochMs the token's {@code exp} in epoch milliseconds.
  * @param roles            the roles granted, e.g. {@value #OPS}; empty for a candidate.
+ * @param canary           the {@code canary} claim: a tester always answered by a model candidate while one serves.
  */
-public record Principal(String subject, Audience track, long expiresAtEpochMs, Set<String> roles)
+public record Principal(String subject, Audience track, long expiresAtEpochMs, Set<String> roles, boolean canary)
 {
-    /** The role that may read operator figures and run admin operations. */
+    /** The role that may read operator figures. */
     public static final String OPS = "ops";
+    /** The role that may steer model releases (promote, roll back, pause). */
+    public static final String ADMIN = "admin";
+
+    /**
+     * A caller outside the canary testers.
+     *
+     * @param subject          the user id.
+     * @param track            the default audience, or {@code null}.
+     * @param expiresAtEpochMs the expiry in epoch milliseconds.
+     * @param roles            the roles granted.
+     */
+    public Principal(final String subject, final Audience track, final long expiresAtEpochMs, final Set<String> roles)
+    {
+        this(subject, track, expiresAtEpochMs, roles, false);
+    }
 
     /**
      * A caller without roles.

@@ -46,6 +46,21 @@ public final class TokenIssuer
     public String issue(final String subject, final Audience track, final List<String> roles, final Duration ttl,
         final long nowMs)
     {
+        return issue(subject, track, roles, false, ttl, nowMs);
+    }
+
+    /**
+     * @param subject the user id for {@code sub}.
+     * @param track   the audience for the {@code track} claim, or {@code null} for none.
+     * @param roles   the {@code roles} claim, e.g. {@code ["ops"]}; none when empty.
+     * @param canary  whether to add {@code "canary": true} (a tester answered by a model candidate).
+     * @param ttl     how long the token is valid from now.
+     * @param nowMs   the current time in epoch milliseconds.
+     * @return the compact JWS.
+     */
+    public String issue(final String subject, final Audience track, final List<String> roles, final boolean canary,
+        final Duration ttl, final long nowMs)
+    {
         final var builder = Jwts.builder()
             .subject(subject)
             .issuedAt(new Date(nowMs))
@@ -57,6 +72,10 @@ public final class TokenIssuer
         if (!roles.isEmpty())
         {
             builder.claim("roles", roles);
+        }
+        if (canary)
+        {
+            builder.claim("canary", true);
         }
         return builder.signWith(key, Jwts.SIG.HS256).compact();
     }

@@ -1,6 +1,7 @@
 package ivbot.server.cli;
 
 import ivbot.inference.rules.RuleClassifier;
+import ivbot.server.intent.CanaryController;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.intent.ModelRuntime;
 import picocli.CommandLine.Option;
@@ -60,6 +61,64 @@ final class ModelOptions
     @Option(names = "--no-model", description = "Answer with the rule engine only.")
     boolean noModel;
 
+    @Option(names = "--canary", defaultValue = "on", description = "on: a new model version serves a canary cohort beside the stable one, soaks, then is promoted or rolled back; off: it replaces the serving version at once (default: ${DEFAULT-VALUE}).")
+    String canary;
+
+    @Option(names = "--canary-share", defaultValue = "0.05", description = "Share of users (a stable hash of the token's sub) the candidate answers; tokens with \"canary\": true always (default: ${DEFAULT-VALUE}).")
+    double canaryShare;
+
+    @Option(names = "--canary-soak-s", defaultValue = "600", description = "Soak before promotion, seconds (default: ${DEFAULT-VALUE}).")
+    long canarySoakS;
+
+    @Option(names = "--canary-min-turns", defaultValue = "200", description = "Fewest canary turns answered by the candidate before promotion (default: ${DEFAULT-VALUE}).")
+    long canaryMinTurns;
+
+    @Option(names = "--canary-min-samples", defaultValue = "50", description = "Samples each side needs before a figure is judged (default: ${DEFAULT-VALUE}).")
+    long canaryMinSamples;
+
+    @Option(names = "--canary-max-p99-ratio", defaultValue = "1.2", description = "Rollback when the canary cohort's model P99 exceeds stable's times this (default: ${DEFAULT-VALUE}).")
+    double canaryMaxP99Ratio;
+
+    @Option(names = "--canary-max-fallback-increase", defaultValue = "0.02", description = "Rollback when the canary fallback share exceeds stable's by more (default: ${DEFAULT-VALUE}).")
+    double canaryMaxFallbackIncrease;
+
+    @Option(names = "--canary-max-error-increase", defaultValue = "0.01", description = "Rollback when the canary model-error share exceeds stable's by more (default: ${DEFAULT-VALUE}).")
+    double canaryMaxErrorIncrease;
+
+    @Option(names = "--canary-min-agreement", defaultValue = "0.9", description = "Rollback when the candidate agrees with stable on fewer shadowed queries (default: ${DEFAULT-VALUE}).")
+    double canaryMinAgreement;
+
+    @Option(names = "--canary-shadow-share", defaultValue = "0.1", description = "Share of the stable cohort's model queries the candidate also scores, off the hot path (default: ${DEFAULT-VALUE}).")
+    double canaryShadowShare;
+
+    /**
+     * @return the canary settings, or {@code null} with {@code --canary off}.
+     * @throws IllegalArgumentException naming a bad setting.
+     */
+    CanaryController.Settings canarySettings()
+    {
+        if ("off".equals(canary))
+        {
+            return null;
+        }
+        if (!"on".equals(canary))
+        {
+            throw new IllegalArgumentException("--canary=" + canary + " (expected: on or off)");
+        }
+        final CanaryController.Settings settings = new CanaryController.Settings();
+        settings.share = canaryShare;
+        settings.soakMs = canarySoakS * 1000;
+        settings.minTurns = canaryMinTurns;
+        settings.minSamples = canaryMinSamples;
+        settings.maxP99Ratio = canaryMaxP99Ratio;
+        settings.maxFallbackIncrease = canaryMaxFallbackIncrease;
+        settings.maxErrorIncrease = canaryMaxErrorIncrease;
+        settings.minAgreement = canaryMinAgreement;
+        settings.shadowShare = canaryShadowShare;
+        settings.check();
+        return settings;
+    }
+
     /**
      * @param ioThreads event-loop threads, to size ONNX Runtime's threads.
      * @return the runtime settings.
@@ -77,6 +136,7 @@ final class ModelOptions
         settings.maxBatchDelayUs = maxBatchDelayUs;
         settings.queueCapacity = queueCapacity;
         settings.pollMs = pollMs;
+        settings.canary = canarySettings();
         return settings;
     }
 
@@ -103,7 +163,7 @@ final class ModelOptions
             }
         });
         classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst,
-            maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser);
+            maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser, runtime.canary());
         return new Started(runtime, classifier[0]);
     }
 

@@ -29,6 +29,9 @@ final class TokenCommand implements Callable<Integer>
     @Option(names = "--role", split = ",", description = "Role(s) for the roles claim, e.g. ops (operator figures and admin operations).")
     java.util.List<String> roles = new java.util.ArrayList<>();
 
+    @Option(names = "--canary", description = "Add \"canary\": true: the holder is answered by a model candidate while one serves.")
+    boolean canary;
+
     @Option(names = "--dev-secret-file", description = "Dev secret file (default: ~/.ivbot/dev-jwt-secret).")
     Path devSecretFile;
 
@@ -58,7 +61,7 @@ final class TokenCommand implements Callable<Integer>
         }
         try
         {
-            System.out.println(new TokenIssuer(secret).issue(subject, audience, roles, Durations.parse(ttl), System.currentTimeMillis()));
+            System.out.println(new TokenIssuer(secret).issue(subject, audience, roles, canary, Durations.parse(ttl), System.currentTimeMillis()));
         }
         catch (final IllegalArgumentException ex)
         {

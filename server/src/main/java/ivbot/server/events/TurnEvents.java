@@ -46,6 +46,7 @@ public final class TurnEvents implements Function<TurnRecord, TurnEvent>
             .setSource(r.source())
             .setFallbackReason(r.fallback())
             .setModelVersion(r.modelVersion())
+            .setCohort(r.cohort())
             .setLatencyMs((float)r.latencyMs())
             .setContextLost(r.contextLost())
             .setClarifying(r.clarifying())

@@ -19,6 +19,8 @@ package ivbot.server.events;
  * @param latencyMs    the reply's latency_ms.
  * @param contextLost  whether the turn was answered without its session's context.
  * @param clarifying   whether the reply was the clarifying question.
+ * @param cohort       which model cohort answered while a candidate served ({@code stable}, {@code canary}),
+ *                     "" while one version serves.
  */
 public record TurnRecord(
     long timestampMs,
@@ -35,6 +37,18 @@ public record TurnRecord(
     String modelVersion,
     double latencyMs,
     boolean contextLost,
-    boolean clarifying)
+    boolean clarifying,
+    String cohort)
 {
+    /**
+     * A turn answered while one version serves (no cohort).
+     */
+    public TurnRecord(final long timestampMs, final String sessionId, final String subject, final int turn,
+        final String query, final String intent, final String audience, final float confidence, final float margin,
+        final String source, final String fallback, final String modelVersion, final double latencyMs,
+        final boolean contextLost, final boolean clarifying)
+    {
+        this(timestampMs, sessionId, subject, turn, query, intent, audience, confidence, margin, source, fallback,
+            modelVersion, latencyMs, contextLost, clarifying, "");
+    }
 }

@@ -17,6 +17,8 @@ import ivbot.inference.batch.FallbackReason;
  * @param fallback     why the model did not answer, or {@code null}.
  * @param modelVersion the model version that answered, or {@code null} for rules.
  * @param margin       the model's winner minus runner-up probability; 0 when the rules answered.
+ * @param canary       whether the turn belonged to the canary cohort while a candidate served (its model answer,
+ *                     if any, is the candidate's).
  */
 public record Classification(
     Intent named,
@@ -26,8 +28,18 @@ public record Classification(
     String source,
     FallbackReason fallback,
     String modelVersion,
-    float margin)
+    float margin,
+    boolean canary)
 {
+    /**
+     * A classification of the stable cohort.
+     */
+    public Classification(final Intent named, final Intent standalone, final float confidence, final Audience audience,
+        final String source, final FallbackReason fallback, final String modelVersion, final float margin)
+    {
+        this(named, standalone, confidence, audience, source, fallback, modelVersion, margin, false);
+    }
+
     /**
      * A classification without a model margin (the rules', or a model answer whose runner-up is unknown).
      */

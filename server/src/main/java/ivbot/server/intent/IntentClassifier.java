@@ -56,6 +56,7 @@ public final class IntentClassifier
     private final LongAdder cacheLookups = new LongAdder();
     private final LongAdder[] fallbacks = new LongAdder[FallbackReason.values().length];
     private final int maxQueuedPerUser;
+    private final CanaryController canary;
     private final ConcurrentHashMap<String, Integer> queuedPerUser = new ConcurrentHashMap<>();
 
     /**
@@ -103,6 +104,26 @@ public final class IntentClassifier
     public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
         final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser)
     {
+        this(rules, agent, cacheSize, deadlineMs, strongTopic, rulesFirst, maxQueuedPerUser, null);
+    }
+
+    /**
+     * @param rules            the rule engine.
+     * @param agent            the inference agent, or {@code null} to run on rules alone.
+     * @param cacheSize        the most cached answers; 0 disables the cache.
+     * @param deadlineMs       how long after its arrival a request may wait for the model.
+     * @param strongTopic      the model confidence above which a turn counts as naming its topic even when
+     *                         the rules see none in it.
+     * @param rulesFirst       whether confident rules answer before the model.
+     * @param maxQueuedPerUser the most model requests one user may have waiting at once.
+     * @param canary           routes the canary cohort to the candidate and judges it, or {@code null} for no
+     *                         canaries (a new version then replaces the stable one at once).
+     */
+    public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
+        final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser,
+        final CanaryController canary)
+    {
+        this.canary = canary;
         if (deadlineMs <= 0)
         {
             throw new IllegalArgumentException("deadlineMs=" + deadlineMs + " (expected: > 0)");
@@ -217,15 +238,46 @@ public final class IntentClassifier
     public CompletableFuture<Classification> classify(final String query, final Intent topic, final String user,
         final ScheduledExecutorService loop, final long startNs)
     {
+        return classify(query, topic, user, false, loop, startNs);
+    }
+
+    /**
+     * @return the canary controller, or {@code null} when canaries are off.
+     */
+    public CanaryController canary()
+    {
+        return canary;
+    }
+
+    /**
+     * Classifies a turn in its conversation, in its user's cohort: while a candidate serves, a user of the canary
+     * cohort ({@link CanaryController#inCanaryCohort}) is answered by the candidate.
+     *
+     * @param query       the raw query.
+     * @param topic       the session's topic before this turn, or {@code null} for none.
+     * @param user        the caller's subject: its fair share of the inference queue, and its cohort.
+     * @param canaryClaim the token's {@code canary} claim: always the canary cohort.
+     * @param loop        the caller's event loop: results and the deadline timer run there.
+     * @param startNs     {@link System#nanoTime()} when the request arrived; the deadline counts from it.
+     * @return the classification; never fails.
+     */
+    public CompletableFuture<Classification> classify(final String query, final Intent topic, final String user,
+        final boolean canaryClaim, final ScheduledExecutorService loop, final long startNs)
+    {
         final String normalized = TextNormalizer.normalize(query);
-        final IntentModel model = agent == null ? null : agent.model();
-        if (model == null)
+        final IntentModel stable = agent == null ? null : agent.model();
+        if (stable == null)
         {
             return CompletableFuture.completedFuture(fromRules(rules.classifyNormalized(normalized), FallbackReason.NO_MODEL));
         }
+        final IntentModel candidate = canary != null && canary.hasCandidate() && canary.inCanaryCohort(user, canaryClaim) ?
+            agent.candidate() : null;
+        final IntentModel model = candidate != null ? candidate : stable;
         final String context = topic != null && model.readsContext() ? topic.zh() : null;
-        // U+0001 never survives normalisation, so a pair's key cannot equal a single question's
-        final String key = context == null ? normalized : context + '\u0001' + normalized;
+        // U+0001 and U+0002 never survive normalisation, so a pair's key cannot equal a single question's, and the
+        // candidate's entries (keyed by its version) never displace stable's
+        final String single = context == null ? normalized : context + '\u0001' + normalized;
+        final String key = candidate == null ? single : candidate.version() + '\u0002' + single;
         if (cache != null)
         {
             cacheLookups.increment();
@@ -233,7 +285,8 @@ public final class IntentClassifier
             if (cached != null && cached.prediction.modelVersion().equals(model.version()))
             {
                 // the rules' match is a function of the normalised text, so the hit skips the rule engine too
-                final Classification turn = fromModel(cached.match, cached.prediction, SOURCE_CACHE, model, context != null);
+                final Classification turn = fromModel(cached.match, cached.prediction, SOURCE_CACHE, model, context != null,
+                    candidate != null);
                 if (SOURCE_CACHE.equals(turn.source()))
                 {
                     // a hit is a reply whose source is cache: one below the threshold is answered by the rules
@@ -246,20 +299,22 @@ public final class IntentClassifier
         if (rulesFirst && context == null && ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), model.rulesThreshold()))
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
-                match.confidence(), match.audience(), SOURCE_RULES, null, null));
+                match.confidence(), match.audience(), SOURCE_RULES, null, null, 0f, candidate != null));
         }
         if (!acquire(user))
         {
-            return CompletableFuture.completedFuture(fromRules(match, FallbackReason.USER_SHARE));
+            return CompletableFuture.completedFuture(fromRules(match, FallbackReason.USER_SHARE, candidate != null));
         }
-        final Pending pending = new Pending(match, key, context != null, model, user);
+        final Pending pending = new Pending(match, key, context, normalized, model, user, candidate != null, startNs, loop);
         final long now = System.nanoTime();
-        final InferenceRequest request = new InferenceRequest(context, normalized, now, startNs + deadlineNs, loop, pending);
+        final InferenceRequest request = new InferenceRequest(context, normalized,
+            candidate != null ? InferenceRequest.CANARY : InferenceRequest.STABLE, now, startNs + deadlineNs, loop, pending);
         final FallbackReason refused = agent.offer(request);
         if (refused != null)
         {
             release(user);
-            return CompletableFuture.completedFuture(fromRules(match, refused));
+            recordTurn(candidate != null, startNs, refused);
+            return CompletableFuture.completedFuture(fromRules(match, refused, candidate != null));
         }
         pending.timer = loop.schedule(
             () -> request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)),
@@ -307,32 +362,74 @@ public final class IntentClassifier
 
     private Classification fromRules(final RuleMatch match, final FallbackReason reason)
     {
+        return fromRules(match, reason, false);
+    }
+
+    private Classification fromRules(final RuleMatch match, final FallbackReason reason, final boolean inCanary)
+    {
         if (reason != null)
         {
             fallbacks[reason.ordinal()].increment();
         }
         return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
-            SOURCE_RULES, reason, null);
+            SOURCE_RULES, reason, null, 0f, inCanary);
+    }
+
+    private void recordTurn(final boolean inCanary, final long startNs, final FallbackReason fallback)
+    {
+        if (canary != null)
+        {
+            canary.recordTurn(inCanary, (System.nanoTime() - startNs) / 1000, fallback);
+        }
     }
 
     private Classification fromModel(final RuleMatch match, final Prediction prediction, final String source,
-        final IntentModel model, final boolean inContext)
+        final IntentModel model, final boolean inContext, final boolean inCanary)
     {
         if (!ThresholdCalibration.modelTrusted(prediction.confidence(), model.threshold()))
         {
             return new Classification(match.intent(), match.intent(), match.confidence(), match.audience(),
-                SOURCE_RULES, null, null);
+                SOURCE_RULES, null, null, 0f, inCanary);
         }
         if (inContext)
         {
             // the model read the topic: its intent is the turn's, a continuation or a new topic alike
             return new Classification(prediction.intent(), prediction.intent(), prediction.confidence(), match.audience(),
-                source, null, prediction.modelVersion(), prediction.margin());
+                source, null, prediction.modelVersion(), prediction.margin(), inCanary);
         }
         final float topic = Float.isNaN(model.topicConfidence()) ? strongTopic : model.topicConfidence();
         final boolean namesTopic = match.intent() != null || prediction.confidence() >= topic;
         return new Classification(namesTopic ? prediction.intent() : null, prediction.intent(),
-            prediction.confidence(), match.audience(), source, null, prediction.modelVersion(), prediction.margin());
+            prediction.confidence(), match.audience(), source, null, prediction.modelVersion(), prediction.margin(),
+            inCanary);
+    }
+
+    /**
+     * Has the candidate also score a stable answer's query, off the hot path: only while a candidate serves, for
+     * the sampled share, and only when the inference queue is short (shadows are the first thing dropped under
+     * load); the stable reply never waits for it.
+     */
+    private void maybeShadow(final String context, final String normalized, final Prediction stableAnswer,
+        final ScheduledExecutorService loop)
+    {
+        final IntentModel candidate = agent.candidate();
+        if (candidate == null || !canary.hasCandidate() ||
+            java.util.concurrent.ThreadLocalRandom.current().nextDouble() >= canary.shadowShare() ||
+            agent.queueDepth() >= candidate.maxBatchSize())
+        {
+            return;
+        }
+        final String stableIntent = stableAnswer.intent().id();
+        final long now = System.nanoTime();
+        final InferenceRequest shadow = new InferenceRequest(context, normalized, InferenceRequest.SHADOW, now,
+            now + deadlineNs, loop, result ->
+            {
+                if (result.prediction() != null)
+                {
+                    canary.recordShadow(normalized, stableIntent, result.prediction().intent().id());
+                }
+            });
+        agent.offer(shadow);
     }
 
     /**
@@ -351,18 +448,28 @@ public final class IntentClassifier
         final CompletableFuture<Classification> future = new CompletableFuture<>();
         final RuleMatch match;
         final String key;
-        final boolean inContext;
+        final String context;
+        final String normalized;
         final IntentModel model;
         final String user;
+        final boolean inCanary;
+        final long startNs;
+        final ScheduledExecutorService loop;
         ScheduledFuture<?> timer;
 
-        Pending(final RuleMatch match, final String key, final boolean inContext, final IntentModel model, final String user)
+        Pending(final RuleMatch match, final String key, final String context, final String normalized,
+            final IntentModel model, final String user, final boolean inCanary, final long startNs,
+            final ScheduledExecutorService loop)
         {
             this.match = match;
             this.key = key;
-            this.inContext = inContext;
+            this.context = context;
+            this.normalized = normalized;
             this.model = model;
             this.user = user;
+            this.inCanary = inCanary;
+            this.startNs = startNs;
+            this.loop = loop;
         }
 
         @Override
@@ -374,17 +481,22 @@ public final class IntentClassifier
                 timer.cancel(false);
             }
             final Prediction prediction = result.prediction();
+            recordTurn(inCanary, startNs, prediction != null ? null : result.fallback());
             if (prediction != null)
             {
                 if (cache != null)
                 {
                     cache.put(key, new CachedTurn(prediction, match));
                 }
-                future.complete(fromModel(match, prediction, SOURCE_MODEL, model, inContext));
+                future.complete(fromModel(match, prediction, SOURCE_MODEL, model, context != null, inCanary));
+                if (canary != null && !inCanary)
+                {
+                    maybeShadow(context, normalized, prediction, loop);
+                }
             }
             else
             {
-                future.complete(fromRules(match, result.fallback()));
+                future.complete(fromRules(match, result.fallback(), inCanary));
             }
         }
     }

@@ -60,20 +60,29 @@ public final class ModelRuntime implements AutoCloseable
         public int queueCapacity = 1024;
         /** {@code --model-poll-ms}: how often the repository is checked; 0: only at start. */
         public long pollMs = 5000;
+        /**
+         * {@code --canary}: canary releases (a new version serves a cohort beside stable, soaks, then is promoted
+         * or rolled back); {@code null}: a new version replaces the serving one at once.
+         */
+        public CanaryController.Settings canary;
+        /** How often the canary is judged, milliseconds; 0: only when {@link CanaryController#evaluate()} is called. */
+        public long canaryEvaluateMs = 1000;
     }
 
     private final InferenceAgent agent;
     private final AgentRunner runner;
     private final ModelRepository repository;
     private final ScheduledExecutorService poller;
+    private final CanaryController canary;
 
     private ModelRuntime(final InferenceAgent agent, final AgentRunner runner, final ModelRepository repository,
-        final ScheduledExecutorService poller)
+        final ScheduledExecutorService poller, final CanaryController canary)
     {
         this.agent = agent;
         this.runner = runner;
         this.repository = repository;
         this.poller = poller;
+        this.canary = canary;
     }
 
     // ONNX Runtime's session creation needs more native stack than 1 MiB
@@ -148,12 +157,40 @@ public final class ModelRuntime implements AutoCloseable
         final AtomicCounter errors = InferenceAgent.newStandaloneCounter();
         final InferenceAgent agent = new InferenceAgent(settings.queueCapacity, settings.maxBatchSize, settings.maxBatchDelayUs,
             SystemNanoClock.INSTANCE, errorLog, errors);
+        final CanaryController[] canary = new CanaryController[1];
         final ModelRepository repository = new ModelRepository(settings.repository, gate, settings.maxF1Drop,
             settings.device, settings.intraOpThreads, settings.maxBatchSize, model ->
             {
-                agent.swap(model);
+                if (canary[0] != null && agent.predictor() != null)
+                {
+                    canary[0].onCandidate(model);
+                }
+                else
+                {
+                    agent.swap(model);
+                }
                 onSwap.run();
             });
+        if (settings.canary != null)
+        {
+            repository.useCanaries();
+            canary[0] = new CanaryController(settings.canary, agent, System::currentTimeMillis,
+                new CanaryController.Listener()
+                {
+                    @Override
+                    public void promoted(final String version)
+                    {
+                        repository.promoted(version);
+                        onSwap.run();
+                    }
+
+                    @Override
+                    public void rolledBack(final String version, final String reason)
+                    {
+                        repository.rolledBack(version, reason);
+                    }
+                });
+        }
         // the first load runs ONNX Runtime's session creation, which needs more native stack than a small
         // default thread stack (java's main thread: 1 MiB) gives: it crashed a serve process (SIGSEGV) there
         onLargeStack("ivbot-model-load", repository::check);
@@ -164,7 +201,7 @@ public final class ModelRuntime implements AutoCloseable
         final AgentRunner runner = new AgentRunner(agent.idleStrategy(), errorLog, errors, agent);
         AgentRunner.startOnThread(runner);
         ScheduledExecutorService poller = null;
-        if (settings.pollMs > 0)
+        if (settings.pollMs > 0 || (canary[0] != null && settings.canaryEvaluateMs > 0))
         {
             poller = Executors.newSingleThreadScheduledExecutor(r ->
             {
@@ -174,9 +211,33 @@ public final class ModelRuntime implements AutoCloseable
                 t.setDaemon(true);
                 return t;
             });
-            poller.scheduleWithFixedDelay(repository::check, settings.pollMs, settings.pollMs, TimeUnit.MILLISECONDS);
+            if (settings.pollMs > 0)
+            {
+                poller.scheduleWithFixedDelay(repository::check, settings.pollMs, settings.pollMs, TimeUnit.MILLISECONDS);
+            }
+            if (canary[0] != null && settings.canaryEvaluateMs > 0)
+            {
+                final CanaryController judge = canary[0];
+                poller.scheduleWithFixedDelay(() ->
+                {
+                    try
+                    {
+                        judge.evaluate();
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        LOG.warn("canary evaluation failed", ex);
+                    }
+                }, settings.canaryEvaluateMs, settings.canaryEvaluateMs, TimeUnit.MILLISECONDS);
+            }
         }
-        return new ModelRuntime(agent, runner, repository, poller);
+        return new ModelRuntime(agent, runner, repository, poller, canary[0]);
+    }
+
+    /** @return the canary controller, or {@code null} when canaries are off. */
+    public CanaryController canary()
+    {
+        return canary;
     }
 
     /** @return the inference agent. */
