@@ -118,6 +118,14 @@ public final class ChatService
     }
 
     /**
+     * @return the canary controller of the classifier, or {@code null} when canaries are off.
+     */
+    public ivbot.server.intent.CanaryController canary()
+    {
+        return classifier.canary();
+    }
+
+    /**
      * @return the session store.
      */
     public SessionStore store()

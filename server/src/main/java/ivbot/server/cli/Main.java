@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     version = "ivbot 0.1.0",
     description = "Recruiting and HR-policy chat assistant server.",
     footer = {"", "Also: bench   Load harness (open or closed loop) against a running server; see 'ivbot bench --help'."},
-    subcommands = {ServeCommand.class, TokenCommand.class, EvalCommand.class, EvalDialogsCommand.class,
+    subcommands = {ServeCommand.class, TokenCommand.class, ModelCommand.class, EvalCommand.class, EvalDialogsCommand.class,
         TrainCommand.class})
 public final class Main implements Runnable
 {

@@ -17,6 +17,7 @@ import ivbot.server.events.TurnEvents;
 import ivbot.server.events.TurnRecord;
 import ivbot.server.events.UserHasher;
 import ivbot.server.http.StaticContent;
+import ivbot.server.intent.CanaryController;
 import ivbot.server.metrics.JmxExporter;
 import ivbot.server.metrics.MetricsReporter;
 import ivbot.server.metrics.ServerMetrics;
@@ -227,12 +228,21 @@ final class ServeCommand implements Callable<Integer>
                     .register("ivbot_events_kafka_total", "counter", "", "outcome=\"refused\"", k::refused);
             }
         }
+        if (started.runtime() != null && started.runtime().canary() != null)
+        {
+            registerCanary(reporter, started.runtime().canary());
+        }
         // in dev mode the chat page carries the dev token, for clients on this machine only
         final IvbotServer server = new IvbotServer(config, chat, reporter, authenticator, new StaticContent(devToken)).start();
         final JmxExporter jmx = new JmxExporter(reporter, JmxExporter.platform()).register();
         if (started.runtime() != null)
         {
             jmx.repository(started.runtime().repository());
+            final CanaryController canary = started.runtime().canary();
+            if (canary != null)
+            {
+                jmx.canary(canary);
+            }
         }
         if (jmxPort > 0)
         {
@@ -258,6 +268,46 @@ final class ServeCommand implements Callable<Integer>
         }, "ivbot-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private static void registerCanary(final MetricsReporter reporter, final CanaryController canary)
+    {
+        reporter
+            .register("ivbot_canary_state", "gauge", "Canary release state: 0 idle (one version), 1 soaking, 2 paused.", "",
+                () -> canary.status().state().ordinal())
+            .register("ivbot_canary_promotions_total", "counter", "Candidates promoted to stable.", "", canary::promotions)
+            .register("ivbot_canary_shadowed_total", "counter",
+                "Stable-cohort queries the candidate also scored (shadow), since the candidate arrived.", "",
+                () -> canary.status().shadowed())
+            .register("ivbot_canary_shadow_agreed_total", "counter",
+                "Shadowed queries on which the candidate agreed with stable, since the candidate arrived.", "",
+                () -> Math.round(canary.status().shadowed() * (Double.isNaN(canary.status().agreement()) ? 0 :
+                    canary.status().agreement())));
+        for (final String reason : CanaryController.ROLLBACK_REASONS)
+        {
+            reporter.register("ivbot_canary_rollbacks_total", "counter",
+                "Candidates rolled back, by reason: p99, fallback, errors, agreement (automatic), operator.",
+                "reason=\"" + reason + "\"", () -> canary.rollbacks(reason));
+        }
+        for (final String cohort : new String[] {"stable", "canary"})
+        {
+            final boolean isCanary = "canary".equals(cohort);
+            reporter
+                .register("ivbot_canary_turns_total", "counter", "Model turns by cohort since the candidate arrived.",
+                    "cohort=\"" + cohort + "\"", () -> cohortOf(canary, isCanary).turns())
+                .register("ivbot_canary_model_p99_us", "gauge", "Model-stage P99 by cohort since the candidate arrived, microseconds.",
+                    "cohort=\"" + cohort + "\"", () ->
+                    {
+                        final double p99 = cohortOf(canary, isCanary).p99Ms();
+                        return Double.isNaN(p99) ? 0 : Math.round(p99 * 1000);
+                    });
+        }
+    }
+
+    private static CanaryController.Cohort cohortOf(final CanaryController canary, final boolean isCanary)
+    {
+        final CanaryController.Status status = canary.status();
+        return isCanary ? status.canary() : status.stable();
     }
 
     private EventLog<TurnRecord> eventLog() throws IOException

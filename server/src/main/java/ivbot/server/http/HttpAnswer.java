@@ -64,6 +64,23 @@ public sealed interface HttpAnswer
     }
 
     /**
+     * A JSON body written elsewhere (the canary's status).
+     *
+     * @param code the status code.
+     * @param json the body.
+     */
+    record JsonText(int code, String json) implements HttpAnswer
+    {
+        @Override
+        public FullHttpResponse write(final ByteBufAllocator alloc, final boolean keepAlive)
+        {
+            final ByteBuf body = alloc.buffer(json.length() * 3);
+            body.writeCharSequence(json, StandardCharsets.UTF_8);
+            return HttpResponses.json(HttpResponseStatus.valueOf(code), body, keepAlive);
+        }
+    }
+
+    /**
      * {@code GET /metrics}: the snapshot as Prometheus text.
      *
      * @param snapshot the reporter's latest snapshot.

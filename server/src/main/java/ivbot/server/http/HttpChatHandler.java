@@ -38,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
  *   GET    /readyz                      the session store is reachable (503 when degraded)
  *   GET    /metrics                     Prometheus text format (no token)
  *   GET    /v1/ops/stats                the operator figures (bearer token, ops role), see {@link OpsStatsJson}
+ *   GET    /v1/admin/model[/{command}] model releases (bearer token, admin role), see {@link AdminRoute}
  *   GET    /, /ops, /static/{name}      the browser pages, see {@link StaticContent}
  * </pre>
  * Each URI family is one {@link HttpRoute} ({@link StaticRoute}, {@link ChatRoute}, {@link OpsRoute},
@@ -73,7 +74,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         this.guard = guard;
         this.reporter = reporter;
         this.routes = List.of(new StaticRoute(staticContent), new ChatRoute(chat, reporter.metrics()),
-            new OpsRoute(chat.store(), reporter), new SessionsRoute(chat));
+            new OpsRoute(chat.store(), reporter), new SessionsRoute(chat), new AdminRoute(chat.canary()));
     }
 
     @Override

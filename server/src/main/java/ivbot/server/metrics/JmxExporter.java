@@ -113,6 +113,19 @@ public final class JmxExporter implements AutoCloseable
     }
 
     /**
+     * Registers {@code ivbot:type=Canary} for the canary's figures and controls.
+     *
+     * @param canary the canary controller.
+     * @return this.
+     * @throws Exception when registration fails.
+     */
+    public JmxExporter canary(final ivbot.server.intent.CanaryController canary) throws Exception
+    {
+        register(new ObjectName("ivbot:type=Canary"), new CanaryBean(canary));
+        return this;
+    }
+
+    /**
      * @param repository the model repository for the {@code reloadModel} operation.
      */
     public void repository(final ModelRepository repository)
@@ -250,6 +263,88 @@ public final class JmxExporter implements AutoCloseable
         public long getMaxUsSinceStart()
         {
             return total().max();
+        }
+    }
+
+    private static final class CanaryBean implements CanaryMXBean
+    {
+        private final ivbot.server.intent.CanaryController canary;
+
+        CanaryBean(final ivbot.server.intent.CanaryController canary)
+        {
+            this.canary = canary;
+        }
+
+        @Override
+        public String getState()
+        {
+            return canary.status().state().name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @Override
+        public String getStableVersion()
+        {
+            return canary.status().stableVersion();
+        }
+
+        @Override
+        public String getCandidateVersion()
+        {
+            return canary.status().candidateVersion();
+        }
+
+        @Override
+        public long getSoakLeftSeconds()
+        {
+            return canary.status().soakLeftMs() / 1000;
+        }
+
+        @Override
+        public double getAgreement()
+        {
+            return canary.status().agreement();
+        }
+
+        @Override
+        public long getPromotions()
+        {
+            return canary.promotions();
+        }
+
+        @Override
+        public long getRollbacks()
+        {
+            return canary.status().rollbacks();
+        }
+
+        @Override
+        public String status()
+        {
+            return ivbot.server.intent.CanaryStatusJson.write(canary.status());
+        }
+
+        @Override
+        public String promote()
+        {
+            return canary.promoteNow() == null ? "NOTHING_TO_PROMOTE: " + status() : status();
+        }
+
+        @Override
+        public String rollback()
+        {
+            return canary.rollbackNow() == null ? "NOTHING_TO_ROLL_BACK: " + status() : status();
+        }
+
+        @Override
+        public String pause()
+        {
+            return canary.pause() ? status() : "NOT_SOAKING: " + status();
+        }
+
+        @Override
+        public String resume()
+        {
+            return canary.resume() ? status() : "NOT_PAUSED: " + status();
         }
     }
 

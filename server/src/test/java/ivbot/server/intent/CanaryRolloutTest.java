@@ -131,6 +131,63 @@ class CanaryRolloutTest
         return JSON.readTree(response.body());
     }
 
+    private HttpResponse<String> admin(final String token, final String method, final String path)
+        throws IOException, InterruptedException
+    {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .header("Authorization", "Bearer " + token)
+            .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldLetOnlyAnAdminSteerTheCandidateOverHttpAndJmx(@TempDir final Path repository) throws Exception
+    {
+        start(repository, canary(0.1, 3_600_000, 0));
+        copyFrozen(repository, "20261125-2");
+        assertEquals(ModelRepository.Outcome.INSTALLED, runtime.repository().check(), runtime.repository().lastRejection());
+        final String admin = TestServer.ISSUER.issue("release-manager", null, List.of("admin"), Duration.ofHours(1),
+            System.currentTimeMillis());
+
+        assertEquals(403, admin(TestServer.token("candidate-user"), "GET", "/v1/admin/model").statusCode());
+        final HttpResponse<String> status = admin(admin, "GET", "/v1/admin/model");
+        assertEquals(200, status.statusCode(), status.body());
+        final JsonNode json = JSON.readTree(status.body());
+        assertEquals("soaking", json.path("state").asText(), json.toString());
+        assertEquals(STABLE, json.path("stable").asText());
+        assertEquals("20261125-2", json.path("candidate").asText());
+        assertEquals(405, admin(admin, "GET", "/v1/admin/model/pause").statusCode(), "commands are POSTs");
+
+        final HttpResponse<String> paused = admin(admin, "POST", "/v1/admin/model/pause");
+        assertEquals(200, paused.statusCode(), paused.body());
+        assertEquals("paused", JSON.readTree(paused.body()).path("state").asText());
+        assertEquals(null, runtime.canary().evaluate(), "a paused soak decides nothing");
+        assertEquals(409, admin(admin, "POST", "/v1/admin/model/pause").statusCode(), "already paused");
+        assertEquals(200, admin(admin, "POST", "/v1/admin/model/resume").statusCode());
+
+        // the CLI through remote JMX: ivbot model rollback --jmx-port P
+        final int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0))
+        {
+            port = probe.getLocalPort();
+        }
+        try (ivbot.server.metrics.JmxExporter jmx = new ivbot.server.metrics.JmxExporter(server.reporter(),
+            javax.management.MBeanServerFactory.newMBeanServer()).register())
+        {
+            jmx.canary(runtime.canary());
+            jmx.serveRemote(port);
+            assertEquals(0, ivbot.server.cli.Main.commandLine().execute("model", "rollback", "--jmx-port",
+                Integer.toString(port)));
+            assertEquals(1, ivbot.server.cli.Main.commandLine().execute("model", "promote", "--jmx-port",
+                Integer.toString(port)), "nothing left to promote");
+        }
+        assertEquals(null, runtime.agent().candidate());
+        assertEquals(1, runtime.canary().rollbacks("operator"));
+        final HttpResponse<String> after = admin(admin, "POST", "/v1/admin/model/promote");
+        assertEquals(409, after.statusCode(), after.body());
+        assertEquals("rolled_back", JSON.readTree(admin(admin, "GET", "/v1/admin/model").body()).path("last").path("action")
+            .asText());
+    }
+
     @Test
     void shouldNeverServeACandidateWhoseShuffledHeadFailsTheDevGate(@TempDir final Path repository) throws Exception
     {
