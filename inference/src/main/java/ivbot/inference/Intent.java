@@ -1,43 +1,70 @@
 package ivbot.inference;
 
 /**
- * The 24 intents of the label contract ({@code shared/spec/intents.json}), in the contract's order.
- * {@link #ordinal()} is the class index used by classifiers.
+ * One intent of an {@link IntentCatalog}: its wire id, its Chinese name, its kind and its class index (its
+ * position in the catalog, the row of a classifier's head). Instances come only from a catalog; nothing
+ * about a particular intent is compiled in.
+ * <p>
+ * Immutable and thread-safe. Two intents are equal when their ids and indexes are: two loads of one catalog
+ * file agree, and an intent that keeps its position when a catalog grows keeps comparing equal.
  */
-public enum Intent
+public final class Intent
 {
-    LEAVE_ANNUAL("leave_annual"),
-    LEAVE_SICK("leave_sick"),
-    LEAVE_MARRIAGE("leave_marriage"),
-    LEAVE_PARENTAL("leave_parental"),
-    WORK_HOURS("work_hours"),
-    REMOTE_WORK("remote_work"),
-    SALARY("salary"),
-    SOCIAL_INSURANCE("social_insurance"),
-    ALLOWANCES("allowances"),
-    PROBATION("probation"),
-    CONTRACT("contract"),
-    HUKOU("hukou"),
-    INTERN_CONVERSION("intern_conversion"),
-    RESIGNATION("resignation"),
-    APPLICATION("application"),
-    INTERVIEW_PROCESS("interview_process"),
-    INTERVIEW_RESULT("interview_result"),
-    OFFER("offer"),
-    ONBOARDING("onboarding"),
-    TRAINING("training"),
-    GREETING("greeting"),
-    THANKS_BYE("thanks_bye"),
-    HUMAN_AGENT("human_agent"),
-    OUT_OF_SCOPE("out_of_scope");
+    /**
+     * What an intent is for.
+     */
+    public enum Kind
+    {
+        /** A policy topic: answered from the knowledge base, and carried by a session to its follow-ups. */
+        POLICY("policy"),
+        /** Greetings, thanks, asking for a human: answered, but never a session's topic. */
+        SOCIAL("social"),
+        /** What a turn is when nothing else fits (out of scope); exactly one per catalog. */
+        FALLBACK("fallback");
 
-    private static final Intent[] VALUES = values();
+        private final String id;
+
+        Kind(final String id)
+        {
+            this.id = id;
+        }
+
+        /**
+         * @return the id used in catalog files, e.g. {@code "policy"}.
+         */
+        public String id()
+        {
+            return id;
+        }
+
+        /**
+         * @param id a kind id such as {@code "social"}.
+         * @return the kind, or {@code null} when {@code id} is none of them.
+         */
+        public static Kind fromId(final String id)
+        {
+            for (final Kind kind : values())
+            {
+                if (kind.id.equals(id))
+                {
+                    return kind;
+                }
+            }
+            return null;
+        }
+    }
 
     private final String id;
+    private final String zh;
+    private final Kind kind;
+    private final int index;
 
-    Intent(final String id)
+    Intent(final String id, final String zh, final Kind kind, final int index)
     {
         this.id = id;
+        this.zh = zh;
+        this.kind = kind;
+        this.index = index;
     }
 
     /**
@@ -49,47 +76,61 @@ public enum Intent
     }
 
     /**
-     * @return true for intents that are about a policy (everything but greetings, thanks, a request for
-     * a human and out-of-scope chat).
+     * @return the Chinese name, e.g. {@code "病假"}, used where the bot names its topics to a user.
+     */
+    public String zh()
+    {
+        return zh;
+    }
+
+    /**
+     * @return the kind.
+     */
+    public Kind kind()
+    {
+        return kind;
+    }
+
+    /**
+     * @return the class index: the position in the catalog, in {@code [0, catalog.size())}.
+     */
+    public int index()
+    {
+        return index;
+    }
+
+    /**
+     * @return true for intents whose kind is {@code policy}: topics the knowledge base answers and a session
+     * carries to follow-ups.
      */
     public boolean isPolicy()
     {
-        return ordinal() < GREETING.ordinal();
+        return kind == Kind.POLICY;
     }
 
     /**
-     * @param id a wire id such as {@code "salary"}.
-     * @return the intent, or {@code null} when {@code id} is not one of the 24 ids.
+     * @return true for the catalog's fallback intent.
      */
-    public static Intent fromId(final String id)
+    public boolean isFallback()
     {
-        if (id != null)
-        {
-            for (final Intent intent : VALUES)
-            {
-                if (intent.id.equals(id))
-                {
-                    return intent;
-                }
-            }
-        }
-        return null;
+        return kind == Kind.FALLBACK;
     }
 
-    /**
-     * @param index a class index in {@code [0, 24)}.
-     * @return the intent at that index.
-     */
-    public static Intent fromIndex(final int index)
+    @Override
+    public boolean equals(final Object other)
     {
-        return VALUES[index];
+        return other instanceof Intent && ((Intent)other).index == index && ((Intent)other).id.equals(id);
     }
 
-    /**
-     * @return the number of intents.
-     */
-    public static int count()
+    @Override
+    public int hashCode()
     {
-        return VALUES.length;
+        return id.hashCode() * 31 + index;
+    }
+
+    @Override
+    public String toString()
+    {
+        return id;
     }
 }

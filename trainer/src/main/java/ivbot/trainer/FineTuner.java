@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.model.Encoder;
@@ -40,6 +41,8 @@ public final class FineTuner
         public Path trainData = Path.of("models/data/train.tsv");
         /** {@code --dev}: dev TSV, for metrics and thresholds only; never trained on. */
         public Path devData = Path.of("models/data/dev.tsv");
+        /** {@code --catalog}: the label set; the TSVs' labels must be its ids, and the package carries a copy. */
+        public Path catalog = Path.of("models/catalog.json");
         /** {@code --out}: the package folder to make; must not exist. */
         public Path out;
         /** {@code --other-out}: optional folder for the same model in the precision not shipped (for comparisons). */
@@ -146,22 +149,23 @@ public final class FineTuner
     public static ObjectNode run(final Settings settings, final Consumer<String> log) throws Exception
     {
         settings.check();
-        List<LabelledQuery> train = LabelledQuery.readTsv(settings.trainData);
+        final IntentCatalog catalog = IntentCatalog.load(settings.catalog);
+        List<LabelledQuery> train = LabelledQuery.readTsv(settings.trainData, catalog);
         if (settings.limit > 0 && settings.limit < train.size())
         {
             train = train.subList(0, settings.limit);
         }
-        List<LabelledQuery> dev = LabelledQuery.readTsv(settings.devData);
+        List<LabelledQuery> dev = LabelledQuery.readTsv(settings.devData, catalog);
         if (settings.devLimit > 0 && settings.devLimit < dev.size())
         {
             dev = dev.subList(0, settings.devLimit);
         }
-        final Intent[] labels = Intent.values();
+        final Intent[] labels = catalog.intents().toArray(new Intent[0]);
         final Encoder encoder = Encoder.BGE_SMALL_ZH_FP32;
         final BertWeights weights = BertWeights.read(encoder.modelBytes());
         final WordPieceTokenizer tokenizer = encoder.tokenizer();
 
-        final float[][] head = initialHead(settings, labels, weights.hidden());
+        final float[][] head = initialHead(settings, catalog, weights.hidden());
         final int steps = stepsToRun(settings, train.size());
         final long t0 = System.nanoTime();
         final TrainingResult result;
@@ -174,7 +178,7 @@ public final class FineTuner
             result = train(model, tokenizer, settings, train, dev, steps, log);
             final byte[] fp32 = ivbot.inference.model.OnnxGraphs.withLinearHead(
                 weights.write(model.encoderValues()), Encoder.HIDDEN_OUTPUT, model.headWeight(), model.headBias());
-            return ExportedPackage.write(settings, fp32, labels, dev, train.size(), result, log);
+            return ExportedPackage.write(settings, fp32, catalog, dev, train.size(), result, log);
         }
         finally
         {
@@ -204,8 +208,10 @@ public final class FineTuner
      * @return {@code [0]} the head's weights {@code [labels][hidden]}, {@code [1]} its bias: rows of the
      * {@code --init-head} package where it has the label, random rows (seeded) elsewhere.
      */
-    static float[][] initialHead(final Settings settings, final Intent[] labels, final int hidden) throws java.io.IOException
+    static float[][] initialHead(final Settings settings, final IntentCatalog catalog, final int hidden)
+        throws java.io.IOException
     {
+        final Intent[] labels = catalog.intents().toArray(new Intent[0]);
         final Random random = new Random(settings.seed);
         final float[] w = new float[labels.length * hidden];
         for (int i = 0; i < w.length; i++)
@@ -215,7 +221,7 @@ public final class FineTuner
         final float[] b = new float[labels.length];
         if (settings.initHead != null)
         {
-            final HeadFile head = HeadFile.read(settings.initHead);
+            final HeadFile head = HeadFile.read(settings.initHead, catalog);
             if (head.hidden() != hidden)
             {
                 throw new IllegalArgumentException("--init-head=" + settings.initHead + ": hidden " + head.hidden()
@@ -223,7 +229,7 @@ public final class FineTuner
             }
             for (int row = 0; row < head.labels().length; row++)
             {
-                final int target = head.labels()[row].ordinal();
+                final int target = head.labels()[row].index();
                 System.arraycopy(head.weights(), row * hidden, w, target * hidden, hidden);
                 b[target] = head.bias()[row];
             }
@@ -263,7 +269,7 @@ public final class FineTuner
                 {
                     final LabelledQuery row = train.get(order[b * batchSize + i]);
                     texts.add(TextNormalizer.normalize(row.text()));
-                    gold[i] = row.intent().ordinal();
+                    gold[i] = row.intent().index();
                 }
                 try (NDManager scope = NDManager.newBaseManager())
                 {
@@ -324,7 +330,7 @@ public final class FineTuner
                 final long[] predicted = batch.logits(model, tokenizer, texts, scope, 0f).argMax(1).toLongArray();
                 for (int i = 0; i < slice.size(); i++)
                 {
-                    right += predicted[i] == slice.get(i).intent().ordinal() ? 1 : 0;
+                    right += predicted[i] == slice.get(i).intent().index() ? 1 : 0;
                 }
             }
         }

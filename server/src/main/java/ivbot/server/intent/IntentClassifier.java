@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Classifies a turn with the model where it can and the rule engine where it must. The rules always run
@@ -45,7 +46,7 @@ public final class IntentClassifier
     /** Source of a rule-engine answer. */
     public static final String SOURCE_RULES = "rules";
 
-    private final RuleClassifier rules;
+    private final Supplier<RuleClassifier> rules;
     private final InferenceAgent agent;
     private final Cache<String, CachedTurn> cache;
     private final long deadlineNs;
@@ -100,6 +101,23 @@ public final class IntentClassifier
      *                         still reach the model; {@code Integer.MAX_VALUE} for no limit.
      */
     public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
+        final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser)
+    {
+        this(() -> rules, agent, cacheSize, deadlineMs, strongTopic, rulesFirst, maxQueuedPerUser);
+    }
+
+    /**
+     * @param rules            supplies the rule engine in service (it is replaced with the catalog, see
+     *                         {@code ServingSnapshots}); read once per turn, on the event loop.
+     * @param agent            the inference agent, or {@code null} to run on rules alone.
+     * @param cacheSize        the most cached answers; 0 disables the cache.
+     * @param deadlineMs       how long after its arrival a request may wait for the model.
+     * @param strongTopic      the model confidence above which a turn counts as naming its topic even when
+     *                         the rules see none in it.
+     * @param rulesFirst       whether confident rules answer before the model.
+     * @param maxQueuedPerUser the most model requests one user may have waiting at once; see above.
+     */
+    public IntentClassifier(final Supplier<RuleClassifier> rules, final InferenceAgent agent, final long cacheSize,
         final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser)
     {
         if (deadlineMs <= 0)
@@ -188,7 +206,7 @@ public final class IntentClassifier
         final IntentModel model = agent == null ? null : agent.model();
         if (model == null)
         {
-            return CompletableFuture.completedFuture(fromRules(rules.classifyNormalized(normalized), FallbackReason.NO_MODEL));
+            return CompletableFuture.completedFuture(fromRules(rules.get().classifyNormalized(normalized), FallbackReason.NO_MODEL));
         }
         if (cache != null)
         {
@@ -206,7 +224,7 @@ public final class IntentClassifier
                 return CompletableFuture.completedFuture(turn);
             }
         }
-        final RuleMatch match = rules.classifyNormalized(normalized);
+        final RuleMatch match = rules.get().classifyNormalized(normalized);
         if (rulesFirst && ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), model.rulesThreshold()))
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
