@@ -1,53 +1,70 @@
 package ivbot.inference;
 
 /**
- * The 24 intents of the label contract ({@code shared/spec/intents.json}), in the contract's order.
- * {@link #ordinal()} is the class index used by classifiers.
+ * One intent of an {@link IntentCatalog}: its wire id, its Chinese name, its kind and its class index (its
+ * position in the catalog, the row of a classifier's head). Instances come only from a catalog; nothing
+ * about a particular intent is compiled in.
+ * <p>
+ * Immutable and thread-safe. Two intents are equal when their ids and indexes are: two loads of one catalog
+ * file agree, and an intent that keeps its position when a catalog grows keeps comparing equal.
  */
-public enum Intent
+public final class Intent
 {
-    LEAVE_ANNUAL("leave_annual", "年假"),
-    LEAVE_SICK("leave_sick", "病假"),
-    LEAVE_MARRIAGE("leave_marriage", "婚假"),
-    LEAVE_PARENTAL("leave_parental", "产假/陪产假"),
-    WORK_HOURS("work_hours", "工作时间"),
-    REMOTE_WORK("remote_work", "远程办公"),
-    SALARY("salary", "薪资"),
-    SOCIAL_INSURANCE("social_insurance", "五险一金"),
-    ALLOWANCES("allowances", "补贴"),
-    PROBATION("probation", "试用期"),
-    CONTRACT("contract", "合同/三方"),
-    HUKOU("hukou", "户口档案"),
-    INTERN_CONVERSION("intern_conversion", "实习转正"),
-    RESIGNATION("resignation", "离职"),
-    APPLICATION("application", "投递"),
-    INTERVIEW_PROCESS("interview_process", "面试流程"),
-    INTERVIEW_RESULT("interview_result", "面试结果"),
-    OFFER("offer", "offer"),
-    ONBOARDING("onboarding", "入职"),
-    TRAINING("training", "培训发展"),
-    GREETING("greeting", "问候"),
-    THANKS_BYE("thanks_bye", "感谢告别"),
-    HUMAN_AGENT("human_agent", "转人工"),
-    OUT_OF_SCOPE("out_of_scope", "无关");
+    /**
+     * What an intent is for.
+     */
+    public enum Kind
+    {
+        /** A policy topic: answered from the knowledge base, and carried by a session to its follow-ups. */
+        POLICY("policy"),
+        /** Greetings, thanks, asking for a human: answered, but never a session's topic. */
+        SOCIAL("social"),
+        /** What a turn is when nothing else fits (out of scope); exactly one per catalog. */
+        FALLBACK("fallback");
 
-    private static final Intent[] VALUES = values();
+        private final String id;
+
+        Kind(final String id)
+        {
+            this.id = id;
+        }
+
+        /**
+         * @return the id used in catalog files, e.g. {@code "policy"}.
+         */
+        public String id()
+        {
+            return id;
+        }
+
+        /**
+         * @param id a kind id such as {@code "social"}.
+         * @return the kind, or {@code null} when {@code id} is none of them.
+         */
+        public static Kind fromId(final String id)
+        {
+            for (final Kind kind : values())
+            {
+                if (kind.id.equals(id))
+                {
+                    return kind;
+                }
+            }
+            return null;
+        }
+    }
 
     private final String id;
     private final String zh;
+    private final Kind kind;
+    private final int index;
 
-    Intent(final String id, final String zh)
+    Intent(final String id, final String zh, final Kind kind, final int index)
     {
         this.id = id;
         this.zh = zh;
-    }
-
-    /**
-     * @return the intent's Chinese name, e.g. {@code "病假"}: what a context-reading model sees as the topic.
-     */
-    public String zh()
-    {
-        return zh;
+        this.kind = kind;
+        this.index = index;
     }
 
     /**
@@ -59,47 +76,61 @@ public enum Intent
     }
 
     /**
-     * @return true for intents that are about a policy (everything but greetings, thanks, a request for
-     * a human and out-of-scope chat).
+     * @return the Chinese name, e.g. {@code "病假"}, used where the bot names its topics to a user.
+     */
+    public String zh()
+    {
+        return zh;
+    }
+
+    /**
+     * @return the kind.
+     */
+    public Kind kind()
+    {
+        return kind;
+    }
+
+    /**
+     * @return the class index: the position in the catalog, in {@code [0, catalog.size())}.
+     */
+    public int index()
+    {
+        return index;
+    }
+
+    /**
+     * @return true for intents whose kind is {@code policy}: topics the knowledge base answers and a session
+     * carries to follow-ups.
      */
     public boolean isPolicy()
     {
-        return ordinal() < GREETING.ordinal();
+        return kind == Kind.POLICY;
     }
 
     /**
-     * @param id a wire id such as {@code "salary"}.
-     * @return the intent, or {@code null} when {@code id} is not one of the 24 ids.
+     * @return true for the catalog's fallback intent.
      */
-    public static Intent fromId(final String id)
+    public boolean isFallback()
     {
-        if (id != null)
-        {
-            for (final Intent intent : VALUES)
-            {
-                if (intent.id.equals(id))
-                {
-                    return intent;
-                }
-            }
-        }
-        return null;
+        return kind == Kind.FALLBACK;
     }
 
-    /**
-     * @param index a class index in {@code [0, 24)}.
-     * @return the intent at that index.
-     */
-    public static Intent fromIndex(final int index)
+    @Override
+    public boolean equals(final Object other)
     {
-        return VALUES[index];
+        return other instanceof Intent && ((Intent)other).index == index && ((Intent)other).id.equals(id);
     }
 
-    /**
-     * @return the number of intents.
-     */
-    public static int count()
+    @Override
+    public int hashCode()
     {
-        return VALUES.length;
+        return id.hashCode() * 31 + index;
+    }
+
+    @Override
+    public String toString()
+    {
+        return id;
     }
 }

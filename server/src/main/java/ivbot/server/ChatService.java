@@ -89,7 +89,9 @@ public final class ChatService
      * @param store         the session store.
      * @param classifier    the intent classifier (model with rule fallback).
      * @param dialog        the multi-turn resolver.
-     * @param knowledgeBase supplies the knowledge-base snapshot in service.
+     * @param knowledgeBase supplies the knowledge-base snapshot in service, and with it the catalog: read
+     *                      once per turn; a session's topic and the turn's intent are looked up in its
+     *                      catalog by id, and one it lacks reads as no topic.
      * @param clockMs       wall clock in epoch milliseconds.
      * @param metrics       where session latencies and session errors are recorded.
      * @param events        takes the record of every answered turn, on the event loop; must not block
@@ -232,11 +234,12 @@ public final class ChatService
         return canary != null && canary.hasCandidate() ? "stable" : "";
     }
 
-    private static Intent topicOf(final Session session, final Principal principal)
+    private Intent topicOf(final Session session, final Principal principal)
     {
-        // another user's session, or one evicted, is not this turn's context (the turn fails or starts over)
+        // another user's session, or one evicted, is not this turn's context (the turn fails or starts over); a
+        // topic the catalog in service no longer has is none
         return session == null || session.isEvicted() || !session.user().equals(principal.subject()) ?
-            null : session.intent();
+            null : session.withIntentIn(knowledgeBase.get().catalog()).intent();
     }
 
     private CompletableFuture<ChatReply> answer(
@@ -250,8 +253,10 @@ public final class ChatService
         final long startNanos,
         final ScheduledExecutorService loop)
     {
-        final TurnResolution turn = dialog.resolve(session, classification, callerAudience, principal.track());
-        final String answer = answerText(turn);
+        final KnowledgeBase kb = knowledgeBase.get();
+        final TurnResolution turn = dialog.resolve(session == null ? null : session.withIntentIn(kb.catalog()),
+            classification, callerAudience, principal.track());
+        final String answer = answerText(kb, turn);
         final int turns = session == null ? 1 : session.turns() + 1;
         final Session next = new Session(
             sessionId, principal.subject(), turn.topic(), turn.audience(), turns, clockMs.getAsLong());
@@ -260,7 +265,7 @@ public final class ChatService
             .setRequestId(request.getRequestId())
             .setSessionId(sessionId)
             .setAnswer(answer)
-            .setIntent(turn.intent() == null ? Intent.OUT_OF_SCOPE.id() : turn.intent().id())
+            .setIntent(turn.intent() == null ? kb.catalog().fallback().id() : turn.intent().id())
             .setAudience(turn.audience() == null ? "" : turn.audience().id())
             .setConfidence(turn.confidence())
             .setSource(classification.source())
@@ -354,14 +359,11 @@ public final class ChatService
         return false;
     }
 
-    private String answerText(final TurnResolution turn)
+    private static String answerText(final KnowledgeBase kb, final TurnResolution turn)
     {
-        if (turn.intent() == null)
-        {
-            final String who = turn.audience() == null ? "" : turn.audience().zh();
-            return "请问您想了解" + who + "哪方面的政策呢?比如年假、病假、薪资、五险一金、试用期、三方合同、户口、面试流程、offer或入职。";
-        }
-        return knowledgeBase.get().answer(turn.intent(), turn.audience());
+        // an intent the knowledge base's catalog lacks (a model answer from across a catalog swap) has no answer
+        final String answer = turn.intent() == null ? null : kb.answer(turn.intent(), turn.audience());
+        return answer != null ? answer : kb.clarifyingQuestion(turn.audience());
     }
 
     /**

@@ -102,7 +102,7 @@ public class HttpApiTest
         assertEquals(sessionId, reply.path("session_id").asText());
         assertEquals("leave_sick", reply.path("intent").asText());
         assertEquals("campus", reply.path("audience").asText());
-        assertEquals(TestServer.kb().answer(ivbot.inference.Intent.LEAVE_SICK, ivbot.inference.Audience.CAMPUS),
+        assertEquals(TestServer.kb().answer(TestServer.intent("leave_sick"), ivbot.inference.Audience.CAMPUS),
             reply.path("answer").asText());
         assertEquals(2, reply.path("turn").asInt());
         assertTrue(reply.path("latency_ms").asDouble() >= 0);

@@ -34,7 +34,7 @@ class RedisChatTest
     @Test
     void shouldKeepConversationContextInRedis() throws Exception
     {
-        try (TestServer server = TestServer.start(new RedisSessionStore(REDIS, 600, Duration.ofSeconds(2)), new ServerConfig()))
+        try (TestServer server = TestServer.start(new RedisSessionStore(REDIS, 600, Duration.ofSeconds(2), TestServer.catalog()::fromId), new ServerConfig()))
         {
             final HttpClient client = HttpClient.newHttpClient();
             final String token = TestServer.token("redis-user");
@@ -68,7 +68,7 @@ class RedisChatTest
     void shouldRunATurnOnItsEventLoopWhenRedisAnswersLast() throws Exception
     {
         final DefaultEventLoop loop = new DefaultEventLoop((java.util.concurrent.ThreadFactory)r -> new Thread(r, "test-event-loop"));
-        final RedisSessionStore store = new RedisSessionStore(REDIS, 600, Duration.ofSeconds(2));
+        final RedisSessionStore store = new RedisSessionStore(REDIS, 600, Duration.ofSeconds(2), TestServer.catalog()::fromId);
         try
         {
             final Set<String> dialogThreads = ConcurrentHashMap.newKeySet();

@@ -108,6 +108,7 @@ class ServeProcessTest
             "--kb", kb.toString(), "--kb-poll-ms", "200",
             "--model-repository", repository.toString(), "--model-poll-ms", "300",
             "--gate-data", TestServer.repoRoot().resolve("models/data/dev.tsv").toString(),
+            "--catalog", TestServer.repoRoot().resolve("models/catalog.json").toString(),
             "--metrics-interval-ms", "200")
             .redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile());
         builder.environment().put("IVBOT_STATE_DIR", state.toString());

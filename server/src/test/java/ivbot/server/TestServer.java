@@ -1,6 +1,10 @@
 package ivbot.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.TokenIssuer;
@@ -14,11 +18,17 @@ import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.SessionStore;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A real server on an ephemeral loopback port, with the repository's knowledge base.
@@ -27,6 +37,7 @@ public final class TestServer implements AutoCloseable
 {
     static final byte[] SECRET = "ivbot-test-secret-0123456789abcdef".getBytes(StandardCharsets.UTF_8);
     public static final TokenIssuer ISSUER = new TokenIssuer(SECRET);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static KnowledgeBase knowledgeBase;
 
@@ -76,7 +87,7 @@ public final class TestServer implements AutoCloseable
 
     static IntentClassifier rulesOnly()
     {
-        return new IntentClassifier(RuleClassifier.loadDefault(), null, 0, 200, 0.9f);
+        return new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), null, 0, 200, 0.9f);
     }
 
     public static TestServer start()
@@ -145,6 +156,16 @@ public final class TestServer implements AutoCloseable
      */
     public static TestServer startWithKnowledgeBase(final java.util.function.Supplier<KnowledgeBase> knowledgeBase)
     {
+        return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), rulesOnly(), knowledgeBase);
+    }
+
+    /**
+     * A server on {@code store} whose turns are classified by {@code classifier} and answered from
+     * {@code knowledgeBase} (e.g. {@code ServingSnapshots::knowledgeBase}, replaced with the catalog).
+     */
+    public static TestServer start(final SessionStore store, final IntentClassifier classifier,
+        final java.util.function.Supplier<KnowledgeBase> knowledgeBase)
+    {
         final ServerConfig config = new ServerConfig();
         config.userRatePerSecond = 0;
         config.addressRatePerSecond = 0;
@@ -152,8 +173,7 @@ public final class TestServer implements AutoCloseable
         config.port = 0;
         config.ioThreads = 2;
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
-        return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), rulesOnly(),
-            null, record -> { }, knowledgeBase);
+        return new TestServer(store, config.conclude(), classifier, null, record -> { }, knowledgeBase);
     }
 
     private static TestServer start0(final SessionStore store, final ServerConfig config,
@@ -185,6 +205,27 @@ public final class TestServer implements AutoCloseable
     }
 
     /**
+     * Sends one chat turn over a real HTTP/1.1 connection and checks that it is answered with 200.
+     *
+     * @param client an HTTP/1.1 client.
+     * @param token  the caller's bearer token.
+     * @param body   the JSON request body.
+     * @return the reply.
+     * @throws IOException          when the exchange fails.
+     * @throws InterruptedException when interrupted.
+     */
+    public JsonNode chat(final HttpClient client, final String token, final String body)
+        throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port() + "/v1/chat"))
+            .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return JSON.readTree(response.body());
+    }
+
+    /**
      * @param soTimeoutMs how long a read may block, in milliseconds.
      * @return a new socket connected to this server on loopback.
      * @throws IOException when it cannot connect.
@@ -201,13 +242,31 @@ public final class TestServer implements AutoCloseable
         return ISSUER.issue(subject, null, Duration.ofHours(1), System.currentTimeMillis());
     }
 
-    static synchronized KnowledgeBase kb()
+    /**
+     * @return the repository's catalog, {@code models/catalog.json} (the one {@link #kb()} is loaded against).
+     */
+    public static IntentCatalog catalog()
+    {
+        return kb().catalog();
+    }
+
+    /**
+     * @param id an intent id of the repository's catalog.
+     * @return the intent.
+     */
+    public static Intent intent(final String id)
+    {
+        return java.util.Objects.requireNonNull(catalog().fromId(id), () -> "no intent '" + id + "' in models/catalog.json");
+    }
+
+    public static synchronized KnowledgeBase kb()
     {
         if (knowledgeBase == null)
         {
             try
             {
-                knowledgeBase = KnowledgeBase.load(repoRoot().resolve("models/kb"));
+                knowledgeBase = KnowledgeBase.load(repoRoot().resolve("models/kb"),
+                    IntentCatalog.load(repoRoot().resolve("models/catalog.json")));
             }
             catch (final IOException ex)
             {

@@ -3,6 +3,7 @@ package ivbot.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 
 import java.io.BufferedReader;
@@ -29,12 +30,13 @@ final class DialogTurns
     }
 
     /**
-     * @param file a JSONL file of dialogs.
+     * @param file    a JSONL file of dialogs.
+     * @param catalog the label set: every turn's intent must be one of its ids.
      * @return one example per turn, in file order.
      * @throws IOException when the file is unreadable, or a line is malformed or names an unknown intent; the
      *                     message names the file and line.
      */
-    static List<FineTuner.Example> read(final Path file) throws IOException
+    static List<FineTuner.Example> read(final Path file, final IntentCatalog catalog) throws IOException
     {
         final List<FineTuner.Example> examples = new ArrayList<>();
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
@@ -56,7 +58,7 @@ final class DialogTurns
                 Intent topic = null;
                 for (final JsonNode turn : turns)
                 {
-                    final Intent intent = Intent.fromId(turn.path("intent").asText(""));
+                    final Intent intent = catalog.fromId(turn.path("intent").asText(""));
                     if (intent == null)
                     {
                         throw new IOException(file + ":" + number + ": unknown intent '" + turn.path("intent").asText("") + "'");

@@ -3,6 +3,7 @@ package ivbot.trainer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.eval.ClassificationReport;
 import ivbot.inference.eval.LabelledQuery;
@@ -33,6 +34,7 @@ import java.util.stream.Stream;
  *   model.onnx     the fine-tuned encoder + CLS pooling + L2 norm + head; output "logits" [B, labels];
  *                  int8 (see {@link Int8Quantizer}) or fp32, as manifest.json's "precision" says
  *   labels.txt     one intent id a line, in logit order
+ *   catalog.json   the catalog the labels are of ({@link IntentCatalog})
  *   tokenizer.json the encoder's WordPiece tokenizer, unchanged
  *   manifest.json  {"format": 1, "precision": "int8", "fine_tuned_from": "bge-small-zh-v1.5",
  *                   "max_length": 128, "threshold": T, "rules_threshold": R}
@@ -56,7 +58,7 @@ final class ExportedPackage
     /**
      * @param settings the run's settings ({@code out}, {@code otherOut}, {@code precision}, training figures).
      * @param fp32     the fine-tuned fp32 model with its logits output.
-     * @param labels   the labels in logit order.
+     * @param catalog  the label set: its intents in index order are the logits.
      * @param dev      the dev rows.
      * @param nTrain   the number of training rows.
      * @param result   what training measured.
@@ -64,22 +66,22 @@ final class ExportedPackage
      * @return the shipped package's metrics.
      * @throws IOException when a file cannot be written or ONNX Runtime refuses a model.
      */
-    static ObjectNode write(final FineTuner.Settings settings, final byte[] fp32, final Intent[] labels,
+    static ObjectNode write(final FineTuner.Settings settings, final byte[] fp32, final IntentCatalog catalog,
         final List<LabelledQuery> dev, final int nTrain, final FineTuner.TrainingResult result, final Consumer<String> log)
         throws IOException
     {
         final byte[] int8 = Int8Quantizer.quantize(fp32);
         final boolean shipInt8 = "int8".equals(settings.precision);
         final Path staging = staging(settings.out);
-        writeCommon(staging, labels);
+        writeCommon(staging, catalog);
         Files.write(staging.resolve(ModelPackage.MODEL), fp32);
-        final Evaluation fp32Eval = evaluate(staging, dev);
+        final Evaluation fp32Eval = evaluate(staging, catalog, dev);
         Files.write(staging.resolve(ModelPackage.MODEL), int8);
-        final Evaluation int8Eval = evaluate(staging, dev);
+        final Evaluation int8Eval = evaluate(staging, catalog, dev);
         int agree = 0;
         for (int i = 0; i < dev.size(); i++)
         {
-            agree += fp32Eval.predicted[i] == int8Eval.predicted[i] ? 1 : 0;
+            agree += fp32Eval.predicted[i].equals(int8Eval.predicted[i]) ? 1 : 0;
         }
         final double agreement = agree / (double)Math.max(1, dev.size());
         log.accept("fp32 on dev: " + fp32Eval.report.summaryLine());
@@ -89,7 +91,7 @@ final class ExportedPackage
 
         final Evaluation shipped = shipInt8 ? int8Eval : fp32Eval;
         final ThresholdCalibration calibration = ThresholdCalibration.calibrate(
-            dev, shipped.predicted, shipped.confidence, RuleClassifier.loadDefault());
+            dev, shipped.predicted, shipped.confidence, RuleClassifier.loadDefault(catalog));
         log.accept(shipped.report.format());
         log.accept(String.format(Locale.ROOT,
             "threshold=%.2f rules_threshold=%.2f: hybrid dev accuracy %.4f (model alone %.4f, rules alone %.4f)",
@@ -129,7 +131,7 @@ final class ExportedPackage
         {
             final String other = shipInt8 ? "fp32" : "int8";
             final Path otherStaging = staging(settings.otherOut);
-            writeCommon(otherStaging, labels);
+            writeCommon(otherStaging, catalog);
             final Evaluation otherEval = shipInt8 ? fp32Eval : int8Eval;
             final ObjectNode otherMetrics = metrics.deepCopy()
                 .put("accuracy", round(otherEval.report.accuracy()))
@@ -149,12 +151,13 @@ final class ExportedPackage
     {
     }
 
-    private static Evaluation evaluate(final Path dir, final List<LabelledQuery> dev) throws IOException
+    private static Evaluation evaluate(final Path dir, final IntentCatalog catalog, final List<LabelledQuery> dev)
+        throws IOException
     {
-        final ClassificationReport report = new ClassificationReport();
+        final ClassificationReport report = new ClassificationReport(catalog);
         final Intent[] predicted = new Intent[dev.size()];
         final float[] confidence = new float[dev.size()];
-        try (IntentModel model = ModelPackage.load(dir, "cpu", Math.max(1, Runtime.getRuntime().availableProcessors()), BATCH))
+        try (IntentModel model = ModelPackage.load(dir, catalog, "cpu", Math.max(1, Runtime.getRuntime().availableProcessors()), BATCH))
         {
             final Prediction[] out = new Prediction[BATCH];
             for (int start = 0; start < dev.size(); start += BATCH)
@@ -204,14 +207,15 @@ final class ExportedPackage
         return staging;
     }
 
-    private static void writeCommon(final Path staging, final Intent[] labels) throws IOException
+    private static void writeCommon(final Path staging, final IntentCatalog catalog) throws IOException
     {
         final StringBuilder text = new StringBuilder();
-        for (final Intent label : labels)
+        for (final Intent label : catalog.intents())
         {
             text.append(label.id()).append('\n');
         }
         Files.writeString(staging.resolve(ModelPackage.LABELS), text, StandardCharsets.UTF_8);
+        catalog.write(staging.resolve(IntentCatalog.FILE));
         try (InputStream in = Encoder.class.getResourceAsStream(TOKENIZER_RESOURCE))
         {
             if (in == null)

@@ -17,6 +17,9 @@ import java.util.concurrent.Callable;
     description = "Fine-tune the encoder and the intent head (DJL, PyTorch on the CPU) and write a model package.")
 public final class FineTuneMain implements Callable<Integer>
 {
+    @Option(names = "--catalog", defaultValue = "${sys:ivbot.home:-.}/models/catalog.json", description = "Intent catalog: the label set; TSV labels must be its ids, and the package carries a copy (default: ${DEFAULT-VALUE}).")
+    Path catalog;
+
     @Option(names = "--data", defaultValue = "${sys:ivbot.home:-.}/models/data/train.tsv", description = "Training TSV (default: ${DEFAULT-VALUE}).")
     Path data;
 
@@ -94,6 +97,7 @@ public final class FineTuneMain implements Callable<Integer>
     public Integer call() throws Exception
     {
         final FineTuner.Settings settings = new FineTuner.Settings();
+        settings.catalog = catalog;
         settings.trainData = data;
         settings.devData = dev;
         if (!"topic".equals(context) && !"none".equals(context))

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.model.Encoder;
@@ -53,6 +54,8 @@ public final class FineTuner
          * single questions only.
          */
         public boolean context = true;
+        /** {@code --catalog}: the label set; the TSVs' labels must be its ids, and the package carries a copy. */
+        public Path catalog = Path.of("models/catalog.json");
         /** {@code --out}: the package folder to make; must not exist. */
         public Path out;
         /** {@code --other-out}: optional folder for the same model in the precision not shipped (for comparisons). */
@@ -159,25 +162,26 @@ public final class FineTuner
     public static ObjectNode run(final Settings settings, final Consumer<String> log) throws Exception
     {
         settings.check();
-        List<LabelledQuery> train = LabelledQuery.readTsv(settings.trainData);
+        final IntentCatalog catalog = IntentCatalog.load(settings.catalog);
+        List<LabelledQuery> train = LabelledQuery.readTsv(settings.trainData, catalog);
         if (settings.limit > 0 && settings.limit < train.size())
         {
             train = train.subList(0, settings.limit);
         }
-        List<LabelledQuery> dev = LabelledQuery.readTsv(settings.devData);
+        List<LabelledQuery> dev = LabelledQuery.readTsv(settings.devData, catalog);
         if (settings.devLimit > 0 && settings.devLimit < dev.size())
         {
             dev = dev.subList(0, settings.devLimit);
         }
-        final Intent[] labels = Intent.values();
-        final List<Example> examples = examples(train, settings.context ? settings.dialogs : null);
+        final Intent[] labels = catalog.intents().toArray(new Intent[0]);
+        final List<Example> examples = examples(train, settings.context ? settings.dialogs : null, catalog);
         final List<Example> devTurns = settings.context && settings.devDialogs != null ?
-            DialogTurns.read(settings.devDialogs) : List.of();
+            DialogTurns.read(settings.devDialogs, catalog) : List.of();
         final Encoder encoder = Encoder.BGE_SMALL_ZH_FP32;
         final BertWeights weights = BertWeights.read(encoder.modelBytes());
         final WordPieceTokenizer tokenizer = encoder.tokenizer();
 
-        final float[][] head = initialHead(settings, labels, weights.hidden());
+        final float[][] head = initialHead(settings, catalog, weights.hidden());
         final int steps = stepsToRun(settings, examples.size());
         final long t0 = System.nanoTime();
         final TrainingResult result;
@@ -192,7 +196,7 @@ public final class FineTuner
             result = train(model, tokenizer, settings, examples, single(dev), devTurns, steps, log);
             final byte[] fp32 = ivbot.inference.model.OnnxGraphs.withLinearHead(
                 weights.write(model.encoderValues()), Encoder.HIDDEN_OUTPUT, model.headWeight(), model.headBias());
-            return ExportedPackage.write(settings, fp32, labels, dev, examples.size(), result, log);
+            return ExportedPackage.write(settings, fp32, catalog, dev, examples.size(), result, log);
         }
         finally
         {
@@ -225,14 +229,16 @@ public final class FineTuner
     /**
      * @param train   single questions, trained without context.
      * @param dialogs training dialogs whose every turn is trained with the topic before it, or {@code null}.
+     * @param catalog the label set.
      * @return the examples, questions first.
      */
-    static List<Example> examples(final List<LabelledQuery> train, final Path dialogs) throws java.io.IOException
+    static List<Example> examples(final List<LabelledQuery> train, final Path dialogs, final IntentCatalog catalog)
+        throws java.io.IOException
     {
         final List<Example> examples = new ArrayList<>(single(train));
         if (dialogs != null)
         {
-            examples.addAll(DialogTurns.read(dialogs));
+            examples.addAll(DialogTurns.read(dialogs, catalog));
         }
         return examples;
     }
@@ -258,8 +264,10 @@ public final class FineTuner
      * @return {@code [0]} the head's weights {@code [labels][hidden]}, {@code [1]} its bias: rows of the
      * {@code --init-head} package where it has the label, random rows (seeded) elsewhere.
      */
-    static float[][] initialHead(final Settings settings, final Intent[] labels, final int hidden) throws java.io.IOException
+    static float[][] initialHead(final Settings settings, final IntentCatalog catalog, final int hidden)
+        throws java.io.IOException
     {
+        final Intent[] labels = catalog.intents().toArray(new Intent[0]);
         final Random random = new Random(settings.seed);
         final float[] w = new float[labels.length * hidden];
         for (int i = 0; i < w.length; i++)
@@ -269,7 +277,7 @@ public final class FineTuner
         final float[] b = new float[labels.length];
         if (settings.initHead != null)
         {
-            final HeadFile head = HeadFile.read(settings.initHead);
+            final HeadFile head = HeadFile.read(settings.initHead, catalog);
             if (head.hidden() != hidden)
             {
                 throw new IllegalArgumentException("--init-head=" + settings.initHead + ": hidden " + head.hidden()
@@ -277,7 +285,7 @@ public final class FineTuner
             }
             for (int row = 0; row < head.labels().length; row++)
             {
-                final int target = head.labels()[row].ordinal();
+                final int target = head.labels()[row].index();
                 System.arraycopy(head.weights(), row * hidden, w, target * hidden, hidden);
                 b[target] = head.bias()[row];
             }
@@ -317,7 +325,7 @@ public final class FineTuner
                 {
                     final Example row = train.get(order[b * batchSize + i]);
                     rows.add(row);
-                    gold[i] = row.intent().ordinal();
+                    gold[i] = row.intent().index();
                 }
                 try (NDManager scope = NDManager.newBaseManager())
                 {
@@ -375,7 +383,7 @@ public final class FineTuner
                 final long[] predicted = batch.logits(model, tokenizer, slice, scope, 0f).argMax(1).toLongArray();
                 for (int i = 0; i < slice.size(); i++)
                 {
-                    right += predicted[i] == slice.get(i).intent().ordinal() ? 1 : 0;
+                    right += predicted[i] == slice.get(i).intent().index() ? 1 : 0;
                 }
             }
         }

@@ -1,6 +1,7 @@
 package ivbot.trainer;
 
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,17 +25,18 @@ record HeadFile(Intent[] labels, int hidden, float[] weights, float[] bias)
 {
     private static final int MAGIC = 0x44485649; // "IVHD" little-endian
 
-    static HeadFile read(final Path packageDir) throws IOException
+    static HeadFile read(final Path packageDir, final IntentCatalog catalog) throws IOException
     {
         final List<Intent> labels = new ArrayList<>();
         for (final String line : Files.readAllLines(packageDir.resolve("labels.txt"), StandardCharsets.UTF_8))
         {
             if (!line.isBlank())
             {
-                final Intent intent = Intent.fromId(line.strip());
+                final Intent intent = catalog.fromId(line.strip());
                 if (intent == null)
                 {
-                    throw new IOException(packageDir.resolve("labels.txt") + ": '" + line.strip() + "' is not an intent id");
+                    throw new IOException(packageDir.resolve("labels.txt") + ": '" + line.strip() +
+                        "' is not an intent of catalog " + catalog.source());
                 }
                 labels.add(intent);
             }

@@ -30,15 +30,16 @@ class DialogTurnsTest
             "",
             "{\"id\":\"b\",\"turns\":[{\"text\":\"工资几号发\",\"intent\":\"salary\",\"audience\":null}]}"), StandardCharsets.UTF_8);
 
-        final List<FineTuner.Example> examples = DialogTurns.read(file);
+        final List<FineTuner.Example> examples = DialogTurns.read(file, Fixtures.catalog());
 
+        final Intent parental = Fixtures.catalog().fromId("leave_parental");
         assertEquals(6, examples.size());
         assertNull(examples.get(0).context(), "a first turn has no topic");
         assertNull(examples.get(1).context(), "a greeting is not a topic");
-        assertEquals(Intent.LEAVE_PARENTAL.zh(), examples.get(2).context());
-        assertEquals(Intent.LEAVE_PARENTAL.zh(), examples.get(3).context(), "a thanks in between keeps the topic");
-        assertEquals(Intent.LEAVE_PARENTAL, examples.get(3).intent());
-        assertEquals(Intent.LEAVE_PARENTAL.zh(), examples.get(4).context());
+        assertEquals(parental.zh(), examples.get(2).context());
+        assertEquals(parental.zh(), examples.get(3).context(), "a thanks in between keeps the topic");
+        assertEquals(parental, examples.get(3).intent());
+        assertEquals(parental.zh(), examples.get(4).context());
         assertNull(examples.get(5).context(), "each dialog starts without a topic");
         assertEquals("工资几号发", examples.get(5).text());
     }
@@ -50,7 +51,7 @@ class DialogTurnsTest
         Files.writeString(file, "{\"id\":\"a\",\"turns\":[{\"text\":\"x\",\"intent\":\"greeting\"}]}\n"
             + "{\"id\":\"b\",\"turns\":[{\"text\":\"x\",\"intent\":\"no_such\"}]}\n", StandardCharsets.UTF_8);
 
-        final IOException ex = assertThrows(IOException.class, () -> DialogTurns.read(file));
+        final IOException ex = assertThrows(IOException.class, () -> DialogTurns.read(file, Fixtures.catalog()));
 
         assertTrue(ex.getMessage().contains(file + ":2") && ex.getMessage().contains("no_such"), ex.getMessage());
     }
@@ -58,7 +59,8 @@ class DialogTurnsTest
     @Test
     void shouldReadTheShippedTrainingDialogsWithTopicsOnMostTurns() throws IOException
     {
-        final List<FineTuner.Example> examples = DialogTurns.read(Fixtures.repoRoot().resolve("models/data/train_dialogs.jsonl"));
+        final List<FineTuner.Example> examples = DialogTurns.read(Fixtures.repoRoot().resolve("models/data/train_dialogs.jsonl"),
+            Fixtures.catalog());
 
         final long withTopic = examples.stream().filter(e -> e.context() != null).count();
         assertEquals(2404, examples.size());

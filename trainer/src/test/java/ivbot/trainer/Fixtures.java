@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.eval.LabelledQuery;
 
 import java.io.IOException;
@@ -44,7 +45,12 @@ final class Fixtures
 
     static List<LabelledQuery> read(final String file) throws IOException
     {
-        return LabelledQuery.readTsv(repoRoot().resolve("models/data").resolve(file));
+        return LabelledQuery.readTsv(repoRoot().resolve("models/data").resolve(file), catalog());
+    }
+
+    static IntentCatalog catalog() throws IOException
+    {
+        return IntentCatalog.load(repoRoot().resolve("models/catalog.json"));
     }
 
     /**

@@ -93,7 +93,8 @@ class TinyFineTuneTest
         FineTuner.run(settings, lines::add);
         lines.forEach(System.out::println);
         assertTrue(lines.stream().anyMatch(l -> l.contains("examples/s") && l.contains("ETA")), "progress lines: " + lines);
-        for (final String file : List.of("model.onnx", "labels.txt", "tokenizer.json", "manifest.json", "metrics.json"))
+        for (final String file : List.of("model.onnx", "labels.txt", "catalog.json", "tokenizer.json", "manifest.json",
+            "metrics.json"))
         {
             assertTrue(Files.isRegularFile(repository.resolve("20990101-1").resolve(file)), file);
         }
@@ -104,7 +105,7 @@ class TinyFineTuneTest
 
         final List<LabelledQuery> gate = Fixtures.read("dev.tsv").subList(0, 24);
         final AtomicReference<IntentModel> installed = new AtomicReference<>();
-        final ModelRepository repo = new ModelRepository(repository, gate, 0.01, "cpu", 1, 8, installed::set);
+        final ModelRepository repo = new ModelRepository(repository, Fixtures.catalog(), gate, 0.01, "cpu", 1, 8, installed::set);
         assertEquals(ModelRepository.Outcome.INSTALLED, repo.check(), () -> "rejected: " + repo.lastRejection());
         try (IntentModel model = installed.get())
         {
@@ -138,6 +139,7 @@ class TinyFineTuneTest
         final FineTuner.Settings settings = new FineTuner.Settings();
         settings.trainData = Fixtures.repoRoot().resolve("models/data/train.tsv");
         settings.devData = Fixtures.repoRoot().resolve("models/data/dev.tsv");
+        settings.catalog = Fixtures.repoRoot().resolve("models/catalog.json");
         settings.out = out;
         settings.limit = 32;
         settings.batchSize = 16;

@@ -1,39 +1,69 @@
 package ivbot.inference.eval;
 
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 
 import java.util.Locale;
 
 /**
  * Accumulates gold and predicted intents and reports per-intent precision, recall and F1, accuracy and
  * macro-F1. Macro-F1 averages over the intents that occur as gold or as prediction (as scikit-learn does
- * by default). Not thread-safe.
+ * by default). Intents are counted by id in the catalog the report is made for, so gold labels and
+ * predictions may come from two loads of the catalog, or from two catalogs that share the ids. Not
+ * thread-safe.
  */
 public final class ClassificationReport
 {
-    private final int[] truePositives = new int[Intent.count()];
-    private final int[] goldCounts = new int[Intent.count()];
-    private final int[] predictedCounts = new int[Intent.count()];
+    private final IntentCatalog catalog;
+    private final int[] truePositives;
+    private final int[] goldCounts;
+    private final int[] predictedCounts;
     // confusion[gold][predicted]
-    private final int[][] confusion = new int[Intent.count()][Intent.count()];
+    private final int[][] confusion;
     private int total;
     private int correct;
 
     /**
+     * @param catalog the intents reported on; arrays are sized by it.
+     */
+    public ClassificationReport(final IntentCatalog catalog)
+    {
+        this.catalog = catalog;
+        final int n = catalog.size();
+        truePositives = new int[n];
+        goldCounts = new int[n];
+        predictedCounts = new int[n];
+        confusion = new int[n][n];
+    }
+
+    /**
      * @param gold      the true intent.
      * @param predicted the predicted intent.
+     * @throws IllegalArgumentException when either id is not an intent of the report's catalog.
      */
     public void add(final Intent gold, final Intent predicted)
     {
+        final int g = indexOf(gold);
+        final int p = indexOf(predicted);
         total++;
-        goldCounts[gold.ordinal()]++;
-        predictedCounts[predicted.ordinal()]++;
-        confusion[gold.ordinal()][predicted.ordinal()]++;
-        if (gold == predicted)
+        goldCounts[g]++;
+        predictedCounts[p]++;
+        confusion[g][p]++;
+        if (g == p)
         {
             correct++;
-            truePositives[gold.ordinal()]++;
+            truePositives[g]++;
         }
+    }
+
+    private int indexOf(final Intent intent)
+    {
+        final Intent own = catalog.fromId(intent.id());
+        if (own == null)
+        {
+            throw new IllegalArgumentException("intent '" + intent.id() + "' is not in catalog " + catalog.source());
+        }
+        return own.index();
     }
 
     /**
@@ -58,8 +88,9 @@ public final class ClassificationReport
      */
     public double precision(final Intent intent)
     {
-        final int predicted = predictedCounts[intent.ordinal()];
-        return predicted == 0 ? 0 : (double)truePositives[intent.ordinal()] / predicted;
+        final int i = indexOf(intent);
+        final int predicted = predictedCounts[i];
+        return predicted == 0 ? 0 : (double)truePositives[i] / predicted;
     }
 
     /**
@@ -68,8 +99,9 @@ public final class ClassificationReport
      */
     public double recall(final Intent intent)
     {
-        final int gold = goldCounts[intent.ordinal()];
-        return gold == 0 ? 0 : (double)truePositives[intent.ordinal()] / gold;
+        final int i = indexOf(intent);
+        final int gold = goldCounts[i];
+        return gold == 0 ? 0 : (double)truePositives[i] / gold;
     }
 
     /**
@@ -88,11 +120,29 @@ public final class ClassificationReport
      */
     public double macroF1()
     {
+        return macroF1(false);
+    }
+
+    /**
+     * The macro-F1 of the model repository's gate: the mean F1 over the intents that occur as gold only. An
+     * intent the labelled rows have no example of cannot be measured (a new intent a candidate adds), so it
+     * is left out of the mean; its false positives still cost the true intents their recall.
+     *
+     * @return the mean F1 over intents that occur as gold, 0 when empty.
+     */
+    public double macroF1OverGold()
+    {
+        return macroF1(true);
+    }
+
+    private double macroF1(final boolean goldOnly)
+    {
         double sum = 0;
         int labels = 0;
-        for (final Intent intent : Intent.values())
+        for (final Intent intent : catalog.intents())
         {
-            if (goldCounts[intent.ordinal()] + predictedCounts[intent.ordinal()] > 0)
+            final int i = intent.index();
+            if (goldCounts[i] + (goldOnly ? 0 : predictedCounts[i]) > 0)
             {
                 sum += f1(intent);
                 labels++;
@@ -109,12 +159,12 @@ public final class ClassificationReport
     {
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%-20s %9s %9s %9s %8s%n", "intent", "precision", "recall", "f1", "support"));
-        for (final Intent intent : Intent.values())
+        for (final Intent intent : catalog.intents())
         {
-            if (goldCounts[intent.ordinal()] + predictedCounts[intent.ordinal()] > 0)
+            if (goldCounts[intent.index()] + predictedCounts[intent.index()] > 0)
             {
                 sb.append(String.format(Locale.ROOT, "%-20s %9.4f %9.4f %9.4f %8d%n",
-                    intent.id(), precision(intent), recall(intent), f1(intent), goldCounts[intent.ordinal()]));
+                    intent.id(), precision(intent), recall(intent), f1(intent), goldCounts[intent.index()]));
             }
         }
         sb.append(summaryLine());
@@ -136,7 +186,7 @@ public final class ClassificationReport
      */
     public int confusion(final Intent gold, final Intent predicted)
     {
-        return confusion[gold.ordinal()][predicted.ordinal()];
+        return confusion[indexOf(gold)][indexOf(predicted)];
     }
 
     /**
@@ -155,14 +205,14 @@ public final class ClassificationReport
         out.append("  \"accuracy\": ").append(round(accuracy())).append(",\n");
         out.append("  \"macro_f1\": ").append(round(macroF1())).append(",\n");
         out.append("  \"intents\": {\n");
-        final Intent[] intents = Intent.values();
+        final Intent[] intents = catalog.intents().toArray(new Intent[0]);
         for (int i = 0; i < intents.length; i++)
         {
             final Intent intent = intents[i];
             out.append("    \"").append(intent.id()).append("\": {\"precision\": ").append(round(precision(intent)))
                 .append(", \"recall\": ").append(round(recall(intent)))
                 .append(", \"f1\": ").append(round(f1(intent)))
-                .append(", \"support\": ").append(goldCounts[intent.ordinal()]).append('}')
+                .append(", \"support\": ").append(goldCounts[intent.index()]).append('}')
                 .append(i + 1 < intents.length ? ",\n" : "\n");
         }
         out.append("  },\n  \"labels\": [");
@@ -198,11 +248,11 @@ public final class ClassificationReport
         out.append("accuracy ").append(round(accuracy())).append(", macro-F1 ").append(round(macroF1()))
             .append(", n ").append(total).append("\n\n");
         out.append("| intent | precision | recall | F1 | support |\n|---|---|---|---|---|\n");
-        for (final Intent intent : Intent.values())
+        for (final Intent intent : catalog.intents())
         {
             out.append("| ").append(intent.id()).append(" | ").append(round(precision(intent))).append(" | ")
                 .append(round(recall(intent))).append(" | ").append(round(f1(intent))).append(" | ")
-                .append(goldCounts[intent.ordinal()]).append(" |\n");
+                .append(goldCounts[intent.index()]).append(" |\n");
         }
         final java.util.List<int[]> cells = new java.util.ArrayList<>();
         for (int g = 0; g < confusion.length; g++)
@@ -224,7 +274,7 @@ public final class ClassificationReport
         else
         {
             out.append("| true | predicted | count |\n|---|---|---|\n");
-            final Intent[] intents = Intent.values();
+            final Intent[] intents = catalog.intents().toArray(new Intent[0]);
             for (final int[] cell : cells)
             {
                 out.append("| ").append(intents[cell[1]].id()).append(" | ").append(intents[cell[2]].id()).append(" | ")

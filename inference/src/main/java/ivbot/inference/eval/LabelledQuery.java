@@ -2,6 +2,7 @@ package ivbot.inference.eval;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -31,14 +32,15 @@ public record LabelledQuery(String text, Intent intent, Audience audience)
     public static final String HEADER = "text\tintent\taudience";
 
     /**
-     * Reads a labelled TSV file.
+     * Reads a labelled TSV file whose labels are intents of {@code catalog}.
      *
-     * @param file the file.
+     * @param file    the file.
+     * @param catalog the label set.
      * @return its rows in order.
-     * @throws IOException when unreadable, or when the header or a row is malformed; the message names the
-     *                     line.
+     * @throws IOException when unreadable, or when the header or a row is malformed, or a label is not an
+     *                     intent of {@code catalog}; the message names the file, the line and the label.
      */
-    public static List<LabelledQuery> readTsv(final Path file) throws IOException
+    public static List<LabelledQuery> readTsv(final Path file, final IntentCatalog catalog) throws IOException
     {
         final List<LabelledQuery> rows = new ArrayList<>();
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
@@ -62,10 +64,11 @@ public record LabelledQuery(String text, Intent intent, Audience audience)
                 {
                     throw new IOException(file + ":" + number + ": expected 3 tab-separated columns");
                 }
-                final Intent intent = Intent.fromId(cols[1].strip());
+                final Intent intent = catalog.fromId(cols[1].strip());
                 if (intent == null)
                 {
-                    throw new IOException(file + ":" + number + ": unknown intent '" + cols[1] + "'");
+                    throw new IOException(file + ":" + number + ": label '" + cols[1].strip() +
+                        "' is not an intent of catalog " + catalog.source());
                 }
                 final String audienceId = cols.length == 3 ? cols[2].strip() : "";
                 final Audience audience = Audience.fromId(audienceId);

@@ -2,6 +2,7 @@ package ivbot.inference.model;
 
 import ai.onnxruntime.OrtException;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 
 import java.util.List;
 
@@ -16,6 +17,7 @@ import java.util.List;
 public final class IntentModel implements BatchPredictor
 {
     private final String version;
+    private final IntentCatalog catalog;
     private final Intent[] labels;
     private final float threshold;
     private final float rulesThreshold;
@@ -25,14 +27,9 @@ public final class IntentModel implements BatchPredictor
     private final float[] logits;
     private final boolean readsContext;
 
-    IntentModel(final String version, final Intent[] labels, final float threshold, final float rulesThreshold,
-        final float topicConfidence, final double packageMacroF1, final OrtRunner runner)
-    {
-        this(version, labels, threshold, rulesThreshold, topicConfidence, packageMacroF1, runner, false);
-    }
-
-    IntentModel(final String version, final Intent[] labels, final float threshold, final float rulesThreshold,
-        final float topicConfidence, final double packageMacroF1, final OrtRunner runner, final boolean readsContext)
+    IntentModel(final String version, final IntentCatalog catalog, final Intent[] labels, final float threshold,
+        final float rulesThreshold, final float topicConfidence, final double packageMacroF1, final OrtRunner runner,
+        final boolean readsContext)
     {
         if (runner.width() != labels.length)
         {
@@ -40,6 +37,7 @@ public final class IntentModel implements BatchPredictor
                 "model output width " + runner.width() + " (expected: " + labels.length + " labels)");
         }
         this.version = version;
+        this.catalog = catalog;
         this.labels = labels;
         this.threshold = threshold;
         this.rulesThreshold = rulesThreshold;
@@ -67,6 +65,14 @@ public final class IntentModel implements BatchPredictor
     public String version()
     {
         return version;
+    }
+
+    /**
+     * @return the catalog the labels belong to (the package's own, else the one it was loaded with).
+     */
+    public IntentCatalog catalog()
+    {
+        return catalog;
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.tokenizer.WordPieceTokenizer;
 
 import java.io.DataInputStream;
@@ -18,8 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Reads and writes model packages: one folder per version under the repository
@@ -35,7 +37,8 @@ import java.util.List;
  *                   "topic_confidence": 0.9}      (topic_confidence optional in both forms)
  *   head.bin       see below                      manifest.json   optional: threshold, max_length
  *   labels.txt     one intent id a line           metrics.json    optional
- *   metrics.json   {"accuracy", "macro_f1", ...}
+ *   metrics.json   {"accuracy", "macro_f1", ...}  catalog.json    optional, as in the other form
+ *   catalog.json   the label set ({@link IntentCatalog}); optional: without it, the caller's catalog
  *
  * head.bin, little-endian:
  *   +--------+--------+--------+------------------------------+------------------+
@@ -44,8 +47,8 @@ import java.util.List;
  *     4 bytes  int32    int32     row-major [label][hidden]
  * </pre>
  * An ivbot package's head is merged into the encoder's ONNX graph at load ({@link OnnxGraphs}), so both
- * forms run the same way: one session whose output is the logits. Labels must be intent ids of the label
- * contract, each at most once.
+ * forms run the same way: one session whose output is the logits. Labels must be intent ids of the
+ * package's catalog (its {@value IntentCatalog#FILE}, else the one the caller gives), each at most once.
  */
 public final class ModelPackage
 {
@@ -76,6 +79,7 @@ public final class ModelPackage
      * Loads a package and opens its session.
      *
      * @param dir            the package folder; its name is the version.
+     * @param catalog        the catalog of a package that carries no {@value IntentCatalog#FILE}.
      * @param device         {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}.
      * @param intraOpThreads ONNX Runtime intra-op threads.
      * @param maxBatchSize   the largest batch the model will be given.
@@ -83,12 +87,14 @@ public final class ModelPackage
      * @throws IOException when a file is missing or malformed, or ONNX Runtime refuses the model; the
      *                     message names the package.
      */
-    public static IntentModel load(final Path dir, final String device, final int intraOpThreads, final int maxBatchSize)
+    public static IntentModel load(final Path dir, final IntentCatalog catalog, final String device,
+        final int intraOpThreads, final int maxBatchSize)
         throws IOException
     {
         final String version = dir.getFileName().toString();
         final JsonNode manifest = Files.exists(dir.resolve(MANIFEST)) ? readJson(dir.resolve(MANIFEST)) : MAPPER.createObjectNode();
-        final Intent[] labels = readLabels(dir.resolve(LABELS));
+        final IntentCatalog own = catalogOf(dir, catalog);
+        final Intent[] labels = readLabels(dir.resolve(LABELS), own);
         final int maxLength = manifest.path("max_length").asInt(DEFAULT_MAX_LENGTH);
         final float threshold = (float)manifest.path("threshold").asDouble(0.0);
         final float rulesThreshold = (float)manifest.path("rules_threshold").asDouble(2.0);
@@ -134,7 +140,7 @@ public final class ModelPackage
             final OrtRunner runner = new OrtRunner(OrtSessions.open(model, device, intraOpThreads), tokenizer, maxBatchSize, maxLength);
             try
             {
-                return new IntentModel(version, labels, threshold, rulesThreshold, topicConfidence, macroF1, runner,
+                return new IntentModel(version, own, labels, threshold, rulesThreshold, topicConfidence, macroF1, runner,
                     readsContext);
             }
             catch (final IllegalArgumentException ex)
@@ -182,7 +188,8 @@ public final class ModelPackage
      *
      * @param dir       the package folder to make.
      * @param encoder   the encoder the head was trained on.
-     * @param labels    the labels, in the head's row order.
+     * @param catalog   the label set: the head has one row per intent, in index order; written as
+     *                  {@value IntentCatalog#FILE} and {@value #LABELS}.
      * @param weights   the head's weights, {@code [labels][hidden]} row-major.
      * @param bias      the head's bias.
      * @param maxLength the token limit.
@@ -191,7 +198,7 @@ public final class ModelPackage
      * @param metrics   the metrics to write.
      * @throws IOException when the folder exists or cannot be written.
      */
-    public static void write(final Path dir, final Encoder encoder, final Intent[] labels, final float[] weights,
+    public static void write(final Path dir, final Encoder encoder, final IntentCatalog catalog, final float[] weights,
         final float[] bias, final int maxLength, final float threshold, final float rulesThreshold, final ObjectNode metrics)
         throws IOException
     {
@@ -212,20 +219,33 @@ public final class ModelPackage
             .put("rules_threshold", rulesThreshold);
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(staging.resolve(MANIFEST).toFile(), manifest);
         final StringBuilder text = new StringBuilder();
-        for (final Intent label : labels)
+        for (final Intent label : catalog.intents())
         {
             text.append(label.id()).append('\n');
         }
         Files.writeString(staging.resolve(LABELS), text, StandardCharsets.UTF_8);
-        writeHead(staging.resolve(HEAD), labels.length, weights, bias);
+        catalog.write(staging.resolve(IntentCatalog.FILE));
+        writeHead(staging.resolve(HEAD), catalog.size(), weights, bias);
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(staging.resolve(METRICS).toFile(), metrics);
         Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    static Intent[] readLabels(final Path file) throws IOException
+    /**
+     * @param dir     a package folder.
+     * @param catalog the catalog to use when the package carries none.
+     * @return the package's own {@value IntentCatalog#FILE}, else {@code catalog}.
+     * @throws IOException when the package's catalog is not valid; the message names the file.
+     */
+    public static IntentCatalog catalogOf(final Path dir, final IntentCatalog catalog) throws IOException
+    {
+        final Path file = dir.resolve(IntentCatalog.FILE);
+        return Files.exists(file) ? IntentCatalog.load(file) : catalog;
+    }
+
+    static Intent[] readLabels(final Path file, final IntentCatalog catalog) throws IOException
     {
         final List<Intent> labels = new ArrayList<>();
-        final EnumSet<Intent> seen = EnumSet.noneOf(Intent.class);
+        final Set<Intent> seen = new HashSet<>();
         for (final String line : Files.readAllLines(file, StandardCharsets.UTF_8))
         {
             final String id = line.strip();
@@ -233,10 +253,11 @@ public final class ModelPackage
             {
                 continue;
             }
-            final Intent intent = Intent.fromId(id);
+            final Intent intent = catalog.fromId(id);
             if (intent == null || !seen.add(intent))
             {
-                throw new IOException(file + ": label '" + id + "' is " + (intent == null ? "not an intent id" : "repeated"));
+                throw new IOException(file + ": label '" + id + "' is " +
+                    (intent == null ? "not an intent of catalog " + catalog.source() : "repeated"));
             }
             labels.add(intent);
         }

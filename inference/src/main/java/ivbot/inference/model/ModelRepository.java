@@ -1,6 +1,7 @@
 package ivbot.inference.model;
 
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.eval.ClassificationReport;
 import ivbot.inference.eval.LabelledQuery;
@@ -26,6 +27,16 @@ import java.util.stream.Stream;
  * version's (the validation gate). A version that fails to load or fails the gate is rejected and not
  * tried again until its folder changes. Folders whose name starts with '.' (packages being written) are
  * ignored.
+ * <p>
+ * A package may carry its own catalog ({@value IntentCatalog#FILE}); one that does not is read with the
+ * repository's catalog ({@code serve --catalog}). The gate compares by intent id: a candidate is scored on
+ * the gate rows whose label is an intent of its catalog, and its macro-F1 is the mean over the intents those
+ * rows have examples of ({@link ClassificationReport#macroF1OverGold()}), so a candidate that adds an intent
+ * the gate set has no rows of is judged on the intents it shares with the serving version (its false
+ * positives of the new intent still cost those intents recall), and one that drops intents is judged on the
+ * rest. The install callback may refuse a model by throwing (for example when the knowledge base has no
+ * answer for one of its labels); the version is then rejected like one that fails the gate, and the
+ * serving version stays.
  * <p>
  * Thread-safe: {@link #check()} is synchronized; call it from one background thread (and from JMX).
  */
@@ -53,6 +64,7 @@ public final class ModelRepository
     }
 
     private final Path root;
+    private final IntentCatalog catalog;
     private final List<LabelledQuery> gateSet;
     private final double maxF1Drop;
     private final String device;
@@ -70,14 +82,16 @@ public final class ModelRepository
 
     /**
      * @param root           the repository folder.
+     * @param catalog        the catalog of packages that carry none.
      * @param gateSet        labelled queries for the validation gate (the dev set).
      * @param maxF1Drop      how far below the serving macro-F1 a new version may score, e.g. 0.01.
      * @param device         device setting for new sessions.
      * @param intraOpThreads ONNX Runtime intra-op threads.
      * @param maxBatchSize   the largest batch.
-     * @param install        receives each model that passes; takes ownership.
+     * @param install        receives each model that passes and takes ownership; may refuse it by throwing a
+     *                       {@link RuntimeException} whose message says why (the caller then closes it).
      */
-    public ModelRepository(final Path root, final List<LabelledQuery> gateSet, final double maxF1Drop, final String device,
+    public ModelRepository(final Path root, final IntentCatalog catalog, final List<LabelledQuery> gateSet, final double maxF1Drop, final String device,
         final int intraOpThreads, final int maxBatchSize, final Consumer<IntentModel> install)
     {
         if (gateSet.isEmpty())
@@ -85,6 +99,7 @@ public final class ModelRepository
             throw new IllegalArgumentException("gateSet is empty (expected: labelled queries)");
         }
         this.root = root;
+        this.catalog = catalog;
         this.gateSet = gateSet;
         this.maxF1Drop = maxF1Drop;
         this.device = device;
@@ -205,7 +220,7 @@ public final class ModelRepository
         final IntentModel candidate;
         try
         {
-            candidate = ModelPackage.load(dir, device, intraOpThreads, maxBatchSize);
+            candidate = ModelPackage.load(dir, catalog, device, intraOpThreads, maxBatchSize);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -233,8 +248,18 @@ public final class ModelRepository
                 f1, maxF1Drop, against, serving));
             return false;
         }
-        LOG.info("model {} installed (macro-F1 {} on the gate set, device {}, previous {})",
-            version, String.format(Locale.ROOT, "%.4f", f1), candidate.device(), servingVersion);
+        try
+        {
+            install.accept(candidate);
+        }
+        catch (final RuntimeException ex)
+        {
+            candidate.close();
+            reject(version, "refused: " + ex.getMessage());
+            return false;
+        }
+        LOG.info("model {} installed (macro-F1 {} on the gate set, device {}, catalog {}, previous {})",
+            version, String.format(Locale.ROOT, "%.4f", f1), candidate.device(), candidate.catalog(), servingVersion);
         servingVersion = version;
         servingF1 = f1;
         if (!canaries || stableVersion == null)
@@ -242,7 +267,6 @@ public final class ModelRepository
             stableVersion = version;
             stableF1 = f1;
         }
-        install.accept(candidate);
         return true;
     }
 
@@ -274,14 +298,32 @@ public final class ModelRepository
     }
 
     /**
+     * The gate's measure: the model's macro-F1 over the gold intents of the rows whose label is an intent of
+     * the model's catalog (by id), see {@link ClassificationReport#macroF1OverGold()}.
+     *
      * @param model   a model.
-     * @param gateSet labelled queries.
+     * @param gateSet labelled queries, of any catalog.
      * @return the model's macro-F1 on them.
      * @throws Exception when the model fails.
      */
     public static double macroF1(final IntentModel model, final List<LabelledQuery> gateSet) throws Exception
     {
-        final ClassificationReport report = new ClassificationReport();
+        final IntentCatalog own = model.catalog();
+        final List<LabelledQuery> rows = new ArrayList<>(gateSet.size());
+        for (final LabelledQuery row : gateSet)
+        {
+            if (own.fromId(row.intent().id()) != null)
+            {
+                rows.add(row);
+            }
+        }
+        return report(model, rows).macroF1OverGold();
+    }
+
+    private static ClassificationReport report(final IntentModel model, final List<LabelledQuery> gateSet)
+        throws Exception
+    {
+        final ClassificationReport report = new ClassificationReport(model.catalog());
         final int batch = model.maxBatchSize();
         final Prediction[] out = new Prediction[batch];
         final List<String> texts = new ArrayList<>(batch);
@@ -300,7 +342,7 @@ public final class ModelRepository
                 report.add(slice.get(i).intent(), predicted);
             }
         }
-        return report.macroF1();
+        return report;
     }
 
     private List<Path> versions()

@@ -2,7 +2,10 @@ package ivbot.inference.rules;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,6 +13,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.stream.Collectors;
 
@@ -31,10 +37,14 @@ import java.util.stream.Collectors;
  *   <li>The highest-scoring target with at least {@value #MIN_SCORE} wins; on a tie the one named first
  *   wins, as a Chinese question names its topic before what it asks about it ({@code "婚假可以和年假连休吗"}
  *   is about 婚假).</li>
- *   <li>Greetings, thanks and out-of-scope cues only win when no other topic does, so
- *   {@code "你好, 年假几天"} is {@code leave_annual}, unless they score {@value #OVERRIDE_SCORE} or more (a
- *   rival company's name makes {@code "腾讯年终奖多少"} out of scope).</li>
+ *   <li>The cues of intents whose section is marked {@code yields} (greetings, thanks and out-of-scope
+ *   chat in the built-in file) only win when no other topic does, so {@code "你好, 年假几天"} is
+ *   {@code leave_annual}, unless they score {@value #OVERRIDE_SCORE} or more (a rival company's name makes
+ *   {@code "腾讯年终奖多少"} out of scope).</li>
  * </ol>
+ * The sections name intents of an {@link IntentCatalog}: a section naming an id the catalog does not have is
+ * an error naming the file and the line; a catalog intent with no cue is logged as a warning (the rules then
+ * never name it, and only the model can).
  * Immutable after construction and safe to call from any number of event-loop threads at once. A call
  * allocates the normalised string, two small score arrays, its {@link RuleMatch} (none when nothing is
  * named) and a {@link Matcher} per expression whose guard passes; it never blocks.
@@ -61,39 +71,42 @@ public final class RuleClassifier
      */
     static final float OVERRIDE_SCORE = 5.0f;
 
-    private static final int INTENT_COUNT = Intent.count();
+    private static final Logger LOG = LoggerFactory.getLogger(RuleClassifier.class);
     private static final Audience[] AUDIENCES = Audience.values();
-    private static final int SLOTS = INTENT_COUNT + AUDIENCES.length;
-    private static final boolean[] SOCIAL = new boolean[INTENT_COUNT];
     private static final RuleMatch NO_MATCH = new RuleMatch(null, null, 0f);
 
-    static
-    {
-        SOCIAL[Intent.GREETING.ordinal()] = true;
-        SOCIAL[Intent.THANKS_BYE.ordinal()] = true;
-        SOCIAL[Intent.OUT_OF_SCOPE.ordinal()] = true;
-    }
-
+    private final IntentCatalog catalog;
+    private final int intentCount;
+    private final int slots;
+    private final boolean[] yields;
+    private final List<Intent> withoutCues;
     private final CueTrie topics;
     private final CueTrie audiences;
     private final RegexCue[] regexes;
 
-    RuleClassifier(final CueTrie topics, final CueTrie audiences, final RegexCue[] regexes)
+    RuleClassifier(final IntentCatalog catalog, final boolean[] yields, final List<Intent> withoutCues,
+        final CueTrie topics, final CueTrie audiences, final RegexCue[] regexes)
     {
+        this.catalog = catalog;
+        this.intentCount = catalog.size();
+        this.slots = intentCount + AUDIENCES.length;
+        this.yields = yields;
+        this.withoutCues = List.copyOf(withoutCues);
         this.topics = topics;
         this.audiences = audiences;
         this.regexes = regexes;
     }
 
     /**
-     * Loads the built-in rules from {@value #DEFAULT_RESOURCE}. Parses and compiles everything, so call it
-     * once at start and share the result.
+     * Loads the built-in rules from {@value #DEFAULT_RESOURCE} against a catalog. Parses and compiles
+     * everything, so call it once at start (and once per catalog change) and share the result.
      *
+     * @param catalog the intents the sections may name.
      * @return the classifier.
      * @throws UncheckedIOException     when the resource is missing or unreadable.
-     * @throws IllegalArgumentException when the resource is malformed.
+     * @throws IllegalArgumentException when the resource is malformed or names an intent the catalog lacks.
      */
-    public static RuleClassifier loadDefault()
+    public static RuleClassifier loadDefault(final IntentCatalog catalog)
     {
         try (InputStream in = RuleClassifier.class.getResourceAsStream(DEFAULT_RESOURCE))
         {
@@ -102,12 +115,79 @@ public final class RuleClassifier
                 throw new IOException("resource not found: " + DEFAULT_RESOURCE);
             }
             final BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            return RuleFileParser.parse(reader.lines().collect(Collectors.toList()), DEFAULT_RESOURCE);
+            return warnOfUncovered(
+                RuleFileParser.parse(reader.lines().collect(Collectors.toList()), "classpath:" + DEFAULT_RESOURCE, catalog),
+                "classpath:" + DEFAULT_RESOURCE);
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /**
+     * Loads a rule file ({@code --rules FILE}) against a catalog, logging a warning for each catalog intent
+     * that has no cue in it.
+     *
+     * @param file    the rule file.
+     * @param catalog the intents the sections may name.
+     * @return the classifier.
+     * @throws IOException              when the file is unreadable; the message names it.
+     * @throws IllegalArgumentException when the file is malformed or names an intent the catalog lacks; the
+     *                                  message names the file, the line and the id.
+     */
+    public static RuleClassifier load(final Path file, final IntentCatalog catalog) throws IOException
+    {
+        final List<String> lines;
+        try
+        {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new IOException("rule file " + file + " is unreadable: " + ex, ex);
+        }
+        return warnOfUncovered(RuleFileParser.parse(lines, file.toString(), catalog), file.toString());
+    }
+
+    /**
+     * {@link #load} a rule file, or {@link #loadDefault} the built-in rules when there is none.
+     *
+     * @param file    the rule file ({@code --rules}), or {@code null} for the built-in rules.
+     * @param catalog the intents the sections may name.
+     * @return the classifier.
+     * @throws IOException              when the file is unreadable.
+     * @throws IllegalArgumentException when the rules are malformed or name an intent the catalog lacks.
+     */
+    public static RuleClassifier loadOrDefault(final Path file, final IntentCatalog catalog) throws IOException
+    {
+        return file == null ? loadDefault(catalog) : load(file, catalog);
+    }
+
+    private static RuleClassifier warnOfUncovered(final RuleClassifier rules, final String source)
+    {
+        for (final Intent intent : rules.withoutCues)
+        {
+            LOG.warn("rules {}: intent '{}' of catalog {} has no cues: only the model can name it", source,
+                intent.id(), rules.catalog.source());
+        }
+        return rules;
+    }
+
+    /**
+     * @return the catalog the rules were read against; every {@link RuleMatch#intent()} is one of its.
+     */
+    public IntentCatalog catalog()
+    {
+        return catalog;
+    }
+
+    /**
+     * @return the catalog intents no cue names (warned of at load), in index order.
+     */
+    public List<Intent> intentsWithoutCues()
+    {
+        return withoutCues;
     }
 
     /**
@@ -145,11 +225,13 @@ public final class RuleClassifier
 
         // a slot per intent, then one per audience; [0, SLOTS) sums cue weights, [SLOTS, 2 * SLOTS) keeps the
         // strongest, and after scoring [0, SLOTS) holds the scores
-        final float[] scores = new float[2 * SLOTS];
+        final int slots = this.slots;
+        final int intentCount = this.intentCount;
+        final float[] scores = new float[2 * slots];
         // 1 + the index of each slot's first cue, 0 when none
-        final int[] firstAt = new int[SLOTS];
+        final int[] firstAt = new int[slots];
         int covered = scan(topics, normalized, scores, firstAt, 0);
-        covered += scan(audiences, normalized, scores, firstAt, INTENT_COUNT);
+        covered += scan(audiences, normalized, scores, firstAt, intentCount);
         for (final RegexCue regex : regexes)
         {
             if (!regex.guardPasses(normalized))
@@ -159,13 +241,13 @@ public final class RuleClassifier
             final Matcher matcher = regex.pattern().matcher(normalized);
             if (matcher.find())
             {
-                add(scores, firstAt, (regex.audience() ? INTENT_COUNT : 0) + regex.target(), regex.weight(),
+                add(scores, firstAt, (regex.audience() ? intentCount : 0) + regex.target(), regex.weight(),
                     matcher.start());
             }
         }
-        for (int slot = 0; slot < SLOTS; slot++)
+        for (int slot = 0; slot < slots; slot++)
         {
-            final float strongest = scores[SLOTS + slot];
+            final float strongest = scores[slots + slot];
             scores[slot] = strongest + REINFORCEMENT * (scores[slot] - strongest);
         }
 
@@ -179,7 +261,7 @@ public final class RuleClassifier
         {
             return audience == null ? NO_MATCH : new RuleMatch(null, audience, 0f);
         }
-        return new RuleMatch(Intent.fromIndex(best), audience, confidence(scores, best, covered, length));
+        return new RuleMatch(catalog.fromIndex(best), audience, confidence(scores, best, covered, length));
     }
 
     /**
@@ -187,7 +269,7 @@ public final class RuleClassifier
      *
      * @return the number of chars of {@code text} covered by the cues taken.
      */
-    private static int scan(
+    private int scan(
         final CueTrie trie, final String text, final float[] scores, final int[] firstAt, final int offset)
     {
         final int length = text.length();
@@ -217,13 +299,13 @@ public final class RuleClassifier
         return covered;
     }
 
-    private static void add(
+    private void add(
         final float[] scores, final int[] firstAt, final int slot, final float weight, final int at)
     {
         scores[slot] += weight;
-        if (weight > scores[SLOTS + slot])
+        if (weight > scores[slots + slot])
         {
-            scores[SLOTS + slot] = weight;
+            scores[slots + slot] = weight;
         }
         if (firstAt[slot] == 0 || firstAt[slot] > at + 1)
         {
@@ -231,10 +313,10 @@ public final class RuleClassifier
         }
     }
 
-    private static int bestIntent(final float[] scores, final int[] firstAt, final boolean social)
+    private int bestIntent(final float[] scores, final int[] firstAt, final boolean social)
     {
         int best = -1;
-        for (int i = 0; i < INTENT_COUNT; i++)
+        for (int i = 0; i < intentCount; i++)
         {
             final boolean eligible = social ? isSocial(i) : !isSocial(i) || scores[i] >= OVERRIDE_SCORE;
             if (eligible && scores[i] >= MIN_SCORE && (best < 0 || beats(scores, firstAt, i, best)))
@@ -251,11 +333,11 @@ public final class RuleClassifier
             (scores[candidate] == scores[best] && firstAt[candidate] < firstAt[best]);
     }
 
-    private static float confidence(final float[] scores, final int best, final int covered, final int length)
+    private float confidence(final float[] scores, final int best, final int covered, final int length)
     {
         final boolean social = isSocial(best);
         float second = 0f;
-        for (int i = 0; i < INTENT_COUNT; i++)
+        for (int i = 0; i < intentCount; i++)
         {
             // a social cue beside a policy topic is no conflict ("谢谢, 那病假呢"), but a rival topic is
             if (i != best && (isSocial(i) == social || scores[i] >= OVERRIDE_SCORE) && scores[i] > second)
@@ -270,24 +352,25 @@ public final class RuleClassifier
         return Math.min(1f, agreement + 0.25f * coverage);
     }
 
-    private static Audience bestAudience(final float[] scores, final int[] firstAt)
+    private Audience bestAudience(final float[] scores, final int[] firstAt)
     {
         int best = -1;
-        for (int i = INTENT_COUNT; i < INTENT_COUNT + AUDIENCES.length; i++)
+        for (int i = intentCount; i < slots; i++)
         {
             if (scores[i] >= MIN_SCORE && (best < 0 || beats(scores, firstAt, i, best)))
             {
                 best = i;
             }
         }
-        return best < 0 ? null : AUDIENCES[best - INTENT_COUNT];
+        return best < 0 ? null : AUDIENCES[best - intentCount];
     }
 
     /**
-     * Greetings, thanks and out-of-scope chat give way to any policy topic or request for a human.
+     * The intents of sections marked {@code yields} (greetings, thanks and out-of-scope chat) give way to any
+     * other topic or request for a human.
      */
-    private static boolean isSocial(final int intent)
+    private boolean isSocial(final int intent)
     {
-        return SOCIAL[intent];
+        return yields[intent];
     }
 }

@@ -2,6 +2,7 @@ package ivbot.inference.rules;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.regex.PatternSyntaxException;
  * <pre>
  *   # comment                     blank lines and lines starting with '#' are ignored
  *   [leave_sick]                  the following lines are topic cues of intent leave_sick
+ *   [greeting yields]             cues of greeting, which give way to any topic not marked so
  *   3 病假|病休|sick leave          weight, then literal cues separated by '|'
  *   2 /病.{0,2}[几多].{0,2}天/     weight, then one regular expression between slashes
  *   3 /[0-9]+轮/ if 轮             an expression searched only in text that contains one of the guards
@@ -23,24 +25,29 @@ import java.util.regex.PatternSyntaxException;
  * </pre>
  * Literal cues and expressions are matched against {@link TextNormalizer#normalize(String) normalised}
  * text, so literals are normalised here too ({@code "HR"} is stored as {@code "hr"}); expressions must be
- * written in lower case. Every error names the source and the line number.
+ * written in lower case. Sections name intents of a catalog; every error names the source and the line
+ * number, and an unknown intent or audience also the id.
  */
 final class RuleFileParser
 {
     private static final String BLOCKER_SECTION = "-";
+    private static final String YIELDS = "yields";
 
     private RuleFileParser()
     {
     }
 
     /**
-     * @param lines  the lines of a rule file.
-     * @param source name of the file for error messages.
+     * @param lines   the lines of a rule file.
+     * @param source  name of the file for error messages.
+     * @param catalog the intents sections may name.
      * @return the classifier.
      * @throws IllegalArgumentException on the first malformed line.
      */
-    static RuleClassifier parse(final List<String> lines, final String source)
+    static RuleClassifier parse(final List<String> lines, final String source, final IntentCatalog catalog)
     {
+        final boolean[] yields = new boolean[catalog.size()];
+        final boolean[] cued = new boolean[catalog.size()];
         final CueTrie.Builder topics = new CueTrie.Builder();
         final CueTrie.Builder audiences = new CueTrie.Builder();
         final List<RegexCue> regexes = new ArrayList<>();
@@ -61,9 +68,18 @@ final class RuleFileParser
                 {
                     throw new IllegalArgumentException(where + "section header without ']': " + line);
                 }
-                final String name = line.substring(1, line.length() - 1).strip();
+                final String[] words = line.substring(1, line.length() - 1).strip().split("\\s+");
+                final String name = words[0];
                 audienceSection = name.startsWith("@");
-                target = sectionTarget(name, where);
+                target = sectionTarget(name, where, catalog);
+                if (words.length > 2 || words.length == 2 && (!YIELDS.equals(words[1]) || audienceSection || target < 0))
+                {
+                    throw new IllegalArgumentException(where + "expected '[<intent>]' or '[<intent> " + YIELDS + "]': " + line);
+                }
+                if (words.length == 2)
+                {
+                    yields[target] = true;
+                }
                 continue;
             }
             if (target == Integer.MIN_VALUE)
@@ -85,6 +101,7 @@ final class RuleFileParser
                     throw new IllegalArgumentException(where + "a blocker cannot be an expression");
                 }
                 regexes.add(parseRegex(body, audienceSection, target, weight, where));
+                cued[target] |= !audienceSection;
                 continue;
             }
             for (final String raw : body.split("\\|"))
@@ -97,6 +114,10 @@ final class RuleFileParser
                 try
                 {
                     (audienceSection ? audiences : topics).add(cue, target, weight);
+                    if (!audienceSection && target >= 0)
+                    {
+                        cued[target] = true;
+                    }
                 }
                 catch (final IllegalArgumentException ex)
                 {
@@ -105,7 +126,16 @@ final class RuleFileParser
             }
         }
 
-        return new RuleClassifier(topics.build(), audiences.build(), regexes.toArray(new RegexCue[0]));
+        final List<Intent> withoutCues = new ArrayList<>();
+        for (final Intent intent : catalog.intents())
+        {
+            if (!cued[intent.index()])
+            {
+                withoutCues.add(intent);
+            }
+        }
+        return new RuleClassifier(catalog, yields, withoutCues, topics.build(), audiences.build(),
+            regexes.toArray(new RegexCue[0]));
     }
 
     private static RegexCue parseRegex(
@@ -139,7 +169,7 @@ final class RuleFileParser
         return new RegexCue(pattern, guards.toArray(new String[0]), audience, target, weight);
     }
 
-    private static int sectionTarget(final String name, final String where)
+    private static int sectionTarget(final String name, final String where, final IntentCatalog catalog)
     {
         if (BLOCKER_SECTION.equals(name) || ("@" + BLOCKER_SECTION).equals(name))
         {
@@ -154,12 +184,12 @@ final class RuleFileParser
             }
             return audience.ordinal();
         }
-        final Intent intent = Intent.fromId(name);
+        final Intent intent = catalog.fromId(name);
         if (intent == null)
         {
-            throw new IllegalArgumentException(where + "unknown intent: " + name);
+            throw new IllegalArgumentException(where + "intent '" + name + "' is not in catalog " + catalog.source());
         }
-        return intent.ordinal();
+        return intent.index();
     }
 
     private static float parseWeight(final String text, final String where)

@@ -3,6 +3,7 @@ package ivbot.inference.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.eval.ClassificationReport;
 import ivbot.inference.eval.LabelledQuery;
@@ -22,6 +23,9 @@ import java.util.function.Consumer;
  * {@code ivbot train}: embeds the training questions with the encoder, trains a softmax head on the
  * L2-normalised CLS vectors, measures it on the dev set, calibrates the confidence threshold on the dev
  * set, and writes a model package. The dev set is never trained on.
+ * <p>
+ * The label set is a catalog ({@code --catalog}): the head has one row per catalog intent, in index order,
+ * every label of the training and dev TSVs must be one of its ids, and the package carries a copy of it.
  */
 public final class IntentTrainer
 {
@@ -30,6 +34,10 @@ public final class IntentTrainer
      */
     public static final class Settings
     {
+        /** {@code --catalog}: the label set. */
+        public Path catalog = Path.of("models/catalog.json");
+        /** {@code --rules}: the rule file calibrated against; {@code null}: the built-in rules. */
+        public Path rules;
         /** {@code --data}: training TSV. */
         public Path trainData = Path.of("models/data/train.tsv");
         /** {@code --dev}: dev TSV, for metrics and the threshold only. */
@@ -74,10 +82,12 @@ public final class IntentTrainer
         {
             throw new IllegalArgumentException("--out is required");
         }
-        final List<LabelledQuery> train = LabelledQuery.readTsv(settings.trainData);
-        final List<LabelledQuery> dev = LabelledQuery.readTsv(settings.devData);
+        final IntentCatalog catalog = IntentCatalog.load(settings.catalog);
+        final RuleClassifier rules = RuleClassifier.loadOrDefault(settings.rules, catalog);
+        final List<LabelledQuery> train = LabelledQuery.readTsv(settings.trainData, catalog);
+        final List<LabelledQuery> dev = LabelledQuery.readTsv(settings.devData, catalog);
         final Encoder encoder = Encoder.forPrecision(settings.precision);
-        final Intent[] labels = Intent.values();
+        final Intent[] labels = catalog.intents().toArray(new Intent[0]);
 
         final long t0 = System.nanoTime();
         final float[][] xTrain;
@@ -103,7 +113,7 @@ public final class IntentTrainer
         final double[] p = new double[labels.length];
         final Intent[] predicted = new Intent[dev.size()];
         final float[] confidence = new float[dev.size()];
-        final ClassificationReport report = new ClassificationReport();
+        final ClassificationReport report = new ClassificationReport(catalog);
         for (int i = 0; i < dev.size(); i++)
         {
             head.probabilities(xDev[i], p);
@@ -117,7 +127,7 @@ public final class IntentTrainer
             report.add(dev.get(i).intent(), predicted[i]);
         }
         final ThresholdCalibration calibration = ThresholdCalibration.calibrate(
-            dev, predicted, confidence, RuleClassifier.loadDefault());
+            dev, predicted, confidence, rules);
         log.accept(report.format());
         log.accept(String.format(Locale.ROOT,
             "threshold=%.2f rules_threshold=%.2f: hybrid dev accuracy %.4f (model alone %.4f, rules alone %.4f)",
@@ -131,6 +141,7 @@ public final class IntentTrainer
             .put("rules_threshold", calibration.rulesThreshold())
             .put("hybrid_accuracy", round(calibration.hybridAccuracy()))
             .put("rules_accuracy", round(calibration.rulesAccuracy()))
+            .put("n_intents", catalog.size())
             .put("n_train", train.size())
             .put("n_dev", dev.size())
             .put("encoder", encoder.id())
@@ -139,7 +150,7 @@ public final class IntentTrainer
             .put("l2", settings.l2)
             .put("seed", settings.seed)
             .put("train_loss", round(loss));
-        ModelPackage.write(settings.out, encoder, labels, head.weights(), head.bias(), settings.maxLength,
+        ModelPackage.write(settings.out, encoder, catalog, head.weights(), head.bias(), settings.maxLength,
             calibration.threshold(), calibration.rulesThreshold(), metrics);
         log.accept("wrote " + settings.out);
         return metrics;
@@ -165,7 +176,7 @@ public final class IntentTrainer
         final int[] y = new int[rows.size()];
         for (int i = 0; i < y.length; i++)
         {
-            y[i] = rows.get(i).intent().ordinal();
+            y[i] = rows.get(i).intent().index();
         }
         return y;
     }

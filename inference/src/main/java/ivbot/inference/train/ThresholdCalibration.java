@@ -13,8 +13,8 @@ import java.util.List;
  * <ol>
  *   <li>the rules, when they name a topic with confidence at least {@code rulesThreshold};</li>
  *   <li>else the model, when its confidence is at least {@code threshold};</li>
- *   <li>else the rules when they name a topic, else a clarifying question (counted as
- *       {@code out_of_scope}).</li>
+ *   <li>else the rules when they name a topic, else a clarifying question (counted as the catalog's
+ *       fallback intent).</li>
  * </ol>
  * Both thresholds are searched on a grid of 0.05 steps ({@code rulesThreshold} above 1 means "never
  * first"); the pair with the best hybrid accuracy wins, preferring the model on ties (higher
@@ -41,6 +41,7 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
         final List<LabelledQuery> dev, final Intent[] predicted, final float[] confidence, final RuleClassifier rules)
     {
         final int n = dev.size();
+        final Intent fallback = rules.catalog().fallback();
         final Intent[] ruleIntents = new Intent[n];
         final float[] ruleConfidence = new float[n];
         int rulesRight = 0;
@@ -49,7 +50,7 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
             final RuleMatch match = rules.classify(dev.get(i).text());
             ruleIntents[i] = match.intent();
             ruleConfidence[i] = match.confidence();
-            rulesRight += (match.intent() == null ? Intent.OUT_OF_SCOPE : match.intent()) == dev.get(i).intent() ? 1 : 0;
+            rulesRight += dev.get(i).intent().equals(match.intent() == null ? fallback : match.intent()) ? 1 : 0;
         }
         float bestModel = 0f;
         float bestRules = NEVER;
@@ -63,8 +64,9 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
                 int right = 0;
                 for (int i = 0; i < n; i++)
                 {
-                    final Intent answer = decide(ruleIntents[i], ruleConfidence[i], predicted[i], confidence[i], modelMin, rulesFirst);
-                    right += answer == dev.get(i).intent() ? 1 : 0;
+                    final Intent answer = decide(ruleIntents[i], ruleConfidence[i], predicted[i], confidence[i], modelMin,
+                        rulesFirst, fallback);
+                    right += dev.get(i).intent().equals(answer) ? 1 : 0;
                 }
                 if (right > bestRight)
                 {
@@ -89,10 +91,11 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
      * @param modelConfidence the model's confidence.
      * @param threshold       the model threshold.
      * @param rulesThreshold  the rules-first threshold.
-     * @return the answer's intent ({@code out_of_scope} for a clarifying question).
+     * @param fallback        the catalog's fallback intent, which stands for a clarifying question.
+     * @return the answer's intent ({@code fallback} for a clarifying question).
      */
     public static Intent decide(final Intent ruleIntent, final float ruleConfidence, final Intent modelIntent,
-        final float modelConfidence, final float threshold, final float rulesThreshold)
+        final float modelConfidence, final float threshold, final float rulesThreshold, final Intent fallback)
     {
         if (rulesAnswerFirst(ruleIntent, ruleConfidence, rulesThreshold))
         {
@@ -102,7 +105,7 @@ public record ThresholdCalibration(float threshold, float rulesThreshold, double
         {
             return modelIntent;
         }
-        return ruleIntent == null ? Intent.OUT_OF_SCOPE : ruleIntent;
+        return ruleIntent == null ? fallback : ruleIntent;
     }
 
     /**

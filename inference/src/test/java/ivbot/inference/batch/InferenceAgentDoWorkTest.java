@@ -1,5 +1,6 @@
 package ivbot.inference.batch;
 
+import ivbot.inference.model.Models;
 import ivbot.inference.Intent;
 import ivbot.inference.model.BatchPredictor;
 import ivbot.inference.model.Prediction;
@@ -560,7 +561,7 @@ class InferenceAgentDoWorkTest
 
         static Intent intentOf(final String text)
         {
-            return Intent.values()[Integer.parseInt(text.substring(1)) % Intent.values().length];
+            return Models.catalog().intents().get(Integer.parseInt(text.substring(1)) % Models.catalog().size());
         }
 
         @Override

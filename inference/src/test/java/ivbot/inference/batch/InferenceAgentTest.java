@@ -64,7 +64,7 @@ class InferenceAgentTest
     @Test
     void shouldAnswerEveryRequestOnceUnderManyConcurrentProducers() throws Exception
     {
-        final InferenceAgent agent = start(4096, 16, 1000, ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        final InferenceAgent agent = start(4096, 16, 1000, ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 1, 16));
         final List<LabelledQuery> dev = Models.dev();
         final int producers = 8;
         final int perProducer = 100;
@@ -131,7 +131,7 @@ class InferenceAgentTest
         idle.onClose();
 
         // a batch that never fills and waits 300 ms: the request's 50 ms deadline passes first
-        final InferenceAgent agent = start(64, 16, 300_000, ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        final InferenceAgent agent = start(64, 16, 300_000, ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 1, 16));
         final AtomicReference<InferenceResult> got = new AtomicReference<>();
         final CountDownLatch done = new CountDownLatch(1);
         final long t0 = System.nanoTime();
@@ -147,7 +147,7 @@ class InferenceAgentTest
         final CountDownLatch done2 = new CountDownLatch(1);
 
         final InferenceAgent patient = new InferenceAgent(64, 16, 300_000);
-        patient.swap(ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        patient.swap(ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 1, 16));
         final InferenceRequest late = new InferenceRequest("年假几天", now - 400_000_000L, now + 60_000_000_000L, callbacks, r ->
         {
             got.set(r);
@@ -196,7 +196,7 @@ class InferenceAgentTest
     @Test
     void shouldFailTheBatchWithModelErrorAndKeepRunning() throws Exception
     {
-        final IntentModel broken = ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16);
+        final IntentModel broken = ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 1, 16);
         broken.close(); // a closed session throws on run
         final InferenceAgent agent = start(64, 4, 0, broken);
         final AtomicReference<InferenceResult> got = new AtomicReference<>();
@@ -211,7 +211,7 @@ class InferenceAgentTest
         assertEquals(1, agent.failedBatches());
 
         // swap in a working model: the agent goes on
-        agent.swap(ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16));
+        agent.swap(ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 1, 16));
         final CountDownLatch second = new CountDownLatch(1);
         assertNull(agent.offer(new InferenceRequest("年假几天", System.nanoTime(), far(), callbacks, r ->
         {
@@ -327,7 +327,7 @@ class InferenceAgentTest
     {
         try
         {
-            return ModelPackage.load(Models.shippedPackage(), "cpu", 1, 16);
+            return ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 1, 16);
         }
         catch (final java.io.IOException ex)
         {

@@ -35,7 +35,7 @@ class ModelPackageTest
     @BeforeAll
     static void load() throws IOException
     {
-        shipped = ModelPackage.load(Models.shippedPackage(), "cpu", 2, 32);
+        shipped = ModelPackage.load(Models.shippedPackage(), Models.catalog(), "cpu", 2, 32);
     }
 
     @AfterAll
@@ -68,10 +68,10 @@ class ModelPackageTest
     {
         final Prediction[] out = new Prediction[4];
         shipped.predict(List.of("年假有几天?", "公积金比例多少", "三方协议什么时候签", "今天天气怎么样"), out);
-        assertEquals(Intent.LEAVE_ANNUAL, out[0].intent());
-        assertEquals(Intent.SOCIAL_INSURANCE, out[1].intent());
-        assertEquals(Intent.CONTRACT, out[2].intent());
-        assertEquals(Intent.OUT_OF_SCOPE, out[3].intent());
+        assertEquals(Models.intent("leave_annual"), out[0].intent());
+        assertEquals(Models.intent("social_insurance"), out[1].intent());
+        assertEquals(Models.intent("contract"), out[2].intent());
+        assertEquals(Models.intent("out_of_scope"), out[3].intent());
         for (final Prediction p : out)
         {
             assertTrue(p.confidence() > 0 && p.confidence() <= 1);
@@ -123,7 +123,7 @@ class ModelPackageTest
     void shouldComputeTheMergedHeadLikeTheHeadAppliedInJava(@TempDir final Path dir) throws Exception
     {
         final Random random = new Random(7);
-        final int labels = Intent.count();
+        final int labels = Models.catalog().size();
         final float[] weights = new float[labels * 512];
         final float[] bias = new float[labels];
         for (int i = 0; i < weights.length; i++)
@@ -135,7 +135,7 @@ class ModelPackageTest
             bias[i] = (float)random.nextGaussian();
         }
         final Path pkg = dir.resolve("v-random");
-        ModelPackage.write(pkg, Encoder.BGE_SMALL_ZH_INT8, Intent.values(), weights, bias, 64, 0.5f, 0.8f,
+        ModelPackage.write(pkg, Encoder.BGE_SMALL_ZH_INT8, Models.catalog(), weights, bias, 64, 0.5f, 0.8f,
             new ObjectMapper().createObjectNode());
         final List<String> texts = List.of("校招生年假几天", "那病假呢", "offer什么时候发");
         final float[][] embeddings;
@@ -143,7 +143,7 @@ class ModelPackageTest
         {
             embeddings = embedder.embed(texts);
         }
-        try (IntentModel model = ModelPackage.load(pkg, "cpu", 1, 8))
+        try (IntentModel model = ModelPackage.load(pkg, Models.catalog(), "cpu", 1, 8))
         {
             assertEquals(0.5f, model.threshold());
             assertEquals(0.8f, model.rulesThreshold());
@@ -172,7 +172,7 @@ class ModelPackageTest
                         best = c;
                     }
                 }
-                assertEquals(Intent.fromIndex(best), out[t].intent(), texts.get(t));
+                assertEquals(Models.catalog().fromIndex(best), out[t].intent(), texts.get(t));
             }
         }
     }
@@ -192,11 +192,11 @@ class ModelPackageTest
         {
             Files.copy(in, exported.resolve(ModelPackage.TOKENIZER));
         }
-        try (IntentModel model = ModelPackage.load(exported, "cpu", 1, 4))
+        try (IntentModel model = ModelPackage.load(exported, Models.catalog(), "cpu", 1, 4))
         {
             final Prediction[] out = new Prediction[1];
             model.predict(List.of("你好"), out);
-            assertEquals(Intent.GREETING, out[0].intent(), "all-zero logits: the first label wins");
+            assertEquals(Models.intent("greeting"), out[0].intent(), "all-zero logits: the first label wins");
             assertEquals(1f / 3, out[0].confidence(), 1e-4);
             assertEquals("exported-1", model.version());
         }
@@ -209,12 +209,12 @@ class ModelPackageTest
         Models.copy(Models.headPackage(), truncated);
         final byte[] head = Files.readAllBytes(truncated.resolve(ModelPackage.HEAD));
         Files.write(truncated.resolve(ModelPackage.HEAD), java.util.Arrays.copyOf(head, head.length / 2));
-        assertTrue(assertThrows(IOException.class, () -> ModelPackage.load(truncated, "cpu", 1, 4)).getMessage().contains("bytes"));
+        assertTrue(assertThrows(IOException.class, () -> ModelPackage.load(truncated, Models.catalog(), "cpu", 1, 4)).getMessage().contains("bytes"));
 
         final Path badLabels = dir.resolve("bad-labels");
         Models.copy(Models.shippedPackage(), badLabels);
         Files.writeString(badLabels.resolve(ModelPackage.LABELS), "leave_annual\nvacation\n");
-        assertThrows(IOException.class, () -> ModelPackage.load(badLabels, "cpu", 1, 4));
+        assertThrows(IOException.class, () -> ModelPackage.load(badLabels, Models.catalog(), "cpu", 1, 4));
 
         final Path garbage = dir.resolve("garbage-onnx");
         Files.createDirectories(garbage);
@@ -224,12 +224,12 @@ class ModelPackageTest
         {
             Files.copy(in, garbage.resolve(ModelPackage.TOKENIZER));
         }
-        assertThrows(IOException.class, () -> ModelPackage.load(garbage, "cpu", 1, 4));
+        assertThrows(IOException.class, () -> ModelPackage.load(garbage, Models.catalog(), "cpu", 1, 4));
 
         final Path missing = dir.resolve("no-labels");
         Models.copy(Models.shippedPackage(), missing);
         Files.delete(missing.resolve(ModelPackage.LABELS));
-        assertThrows(IOException.class, () -> ModelPackage.load(missing, "cpu", 1, 4));
+        assertThrows(IOException.class, () -> ModelPackage.load(missing, Models.catalog(), "cpu", 1, 4));
     }
 
     @Test

@@ -1,7 +1,10 @@
 package ivbot.inference.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.eval.LabelledQuery;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +43,7 @@ class ModelRepositoryTest
 
     private ModelRepository repository(final Path root, final double maxF1Drop)
     {
-        return new ModelRepository(root, gate(), maxF1Drop, "cpu", 1, 16, installed::add);
+        return new ModelRepository(root, Models.catalog(), gate(), maxF1Drop, "cpu", 1, 16, installed::add);
     }
 
     private static List<LabelledQuery> gate()
@@ -66,7 +69,7 @@ class ModelRepositoryTest
 
     private static double gateF1(final Path dir) throws Exception
     {
-        try (IntentModel model = ModelPackage.load(dir, "cpu", 1, 16))
+        try (IntentModel model = ModelPackage.load(dir, Models.catalog(), "cpu", 1, 16))
         {
             return ModelRepository.macroF1(model, gate());
         }
@@ -151,13 +154,13 @@ class ModelRepositoryTest
 
         // a worse model: random head weights, far below the serving macro-F1
         final Random random = new Random(3);
-        final float[] weights = new float[Intent.count() * 512];
+        final float[] weights = new float[Models.catalog().size() * 512];
         for (int i = 0; i < weights.length; i++)
         {
             weights[i] = (float)random.nextGaussian();
         }
-        ModelPackage.write(root.resolve("20260101-2"), Encoder.BGE_SMALL_ZH_INT8, Intent.values(), weights,
-            new float[Intent.count()], 128, 0.5f, 2f, new ObjectMapper().createObjectNode());
+        ModelPackage.write(root.resolve("20260101-2"), Encoder.BGE_SMALL_ZH_INT8, Models.catalog(), weights,
+            new float[Models.catalog().size()], 128, 0.5f, 2f, new ObjectMapper().createObjectNode());
         assertEquals(ModelRepository.Outcome.REJECTED, repository.check());
         assertEquals("20260101-1", repository.servingVersion());
         assertNotNull(repository.lastRejection());
@@ -193,5 +196,41 @@ class ModelRepositoryTest
         final ModelRepository repository = repository(root);
         assertEquals(ModelRepository.Outcome.INSTALLED, repository.check());
         assertEquals("v1", repository.servingVersion());
+    }
+
+    @Test
+    void shouldLoadAPackageWithItsOwnCatalogAndRejectItWhenTheInstallerRefuses(@TempDir final Path root) throws Exception
+    {
+        Models.copy(Models.shippedPackage(), root.resolve("20260101-1"));
+        final Path grown = root.resolve("20260101-2");
+        Models.copy(Models.shippedPackage(), grown);
+        final ObjectMapper json = new ObjectMapper();
+        final ObjectNode catalog = (ObjectNode)json.readTree(Models.repoRoot().resolve("models/catalog.json").toFile());
+        ((ArrayNode)catalog.path("intents")).addObject().put("id", "relocation").put("zh", "异地调动").put("kind", "policy");
+        json.writeValue(grown.resolve(IntentCatalog.FILE).toFile(), catalog);
+
+        final List<IntentCatalog> offered = new ArrayList<>();
+        final ModelRepository repository = new ModelRepository(root, Models.catalog(), gate(), 1.0, "cpu", 1, 16, model ->
+        {
+            offered.add(model.catalog());
+            if (model.catalog().fromId("relocation") != null)
+            {
+                throw new IllegalStateException("knowledge base has no relocation.json");
+            }
+            installed.add(model);
+        });
+        assertEquals(ModelRepository.Outcome.INSTALLED, repository.check());
+        assertEquals(2, offered.size(), "the newest was refused, then the older one installed");
+        assertEquals("20260101-1", repository.servingVersion());
+        assertEquals(25, offered.get(0).size(), "the newest package was offered with its own catalog first");
+        assertTrue(repository.lastRejection().contains("relocation.json"), repository.lastRejection());
+        assertEquals(ModelRepository.Outcome.UNCHANGED, repository.check(), "a rejected version is not tried again");
+
+        Files.writeString(grown.resolve(ModelPackage.LABELS), "leave_annual\nmoving_house\n");
+        Files.setLastModifiedTime(grown.resolve(ModelPackage.LABELS),
+            java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 10_000));
+        assertEquals(ModelRepository.Outcome.REJECTED, repository.check());
+        assertTrue(repository.lastRejection().contains("label 'moving_house' is not an intent of catalog " +
+            grown.resolve(IntentCatalog.FILE)), repository.lastRejection());
     }
 }

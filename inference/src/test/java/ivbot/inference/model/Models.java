@@ -1,5 +1,7 @@
 package ivbot.inference.model;
 
+import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.eval.LabelledQuery;
 
 import java.io.IOException;
@@ -14,8 +16,43 @@ import java.util.stream.Stream;
  */
 public final class Models
 {
+    private static IntentCatalog catalog;
+
     private Models()
     {
+    }
+
+    /**
+     * @return the repository's catalog, {@code models/catalog.json}.
+     */
+    public static synchronized IntentCatalog catalog()
+    {
+        if (catalog == null)
+        {
+            try
+            {
+                catalog = IntentCatalog.load(repoRoot().resolve("models/catalog.json"));
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException(ex);
+            }
+        }
+        return catalog;
+    }
+
+    /**
+     * @param id an intent id of the repository's catalog.
+     * @return the intent.
+     */
+    public static Intent intent(final String id)
+    {
+        final Intent intent = catalog().fromId(id);
+        if (intent == null)
+        {
+            throw new IllegalArgumentException("no intent '" + id + "' in models/catalog.json");
+        }
+        return intent;
     }
 
     public static Path repoRoot()
@@ -62,7 +99,7 @@ public final class Models
     {
         try
         {
-            return LabelledQuery.readTsv(repoRoot().resolve("models/data/dev.tsv"));
+            return LabelledQuery.readTsv(repoRoot().resolve("models/data/dev.tsv"), catalog());
         }
         catch (final IOException ex)
         {

@@ -1,5 +1,6 @@
 package ivbot.inference.rules;
 
+import ivbot.inference.model.Models;
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RuleClassifierTest
 {
-    private static final RuleClassifier CLASSIFIER = RuleClassifier.loadDefault();
+    private static final RuleClassifier CLASSIFIER = RuleClassifier.loadDefault(Models.catalog());
 
     /**
      * The examples of every intent in {@code shared/spec/intents.json}, copied as literals.
@@ -114,7 +116,7 @@ class RuleClassifierTest
     void shouldClassifyEverySpecExample(final String intentId, final String text)
     {
         final RuleMatch match = CLASSIFIER.classify(text);
-        assertEquals(Intent.fromId(intentId), match.intent(), text);
+        assertEquals(Models.catalog().fromId(intentId), match.intent(), text);
         assertTrue(match.confidence() > 0f && match.confidence() <= 1f, "confidence " + match.confidence());
     }
 
@@ -122,7 +124,7 @@ class RuleClassifierTest
     void shouldCoverEveryIntentWithSpecExamples()
     {
         final long covered = specExamples().map(args -> args.get()[0]).distinct().count();
-        assertEquals(Intent.count(), covered);
+        assertEquals(Models.catalog().size(), covered);
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
@@ -217,7 +219,7 @@ class RuleClassifierTest
     void shouldResolveCompetingCuesByTopic(final String text, final String intentId, final String audienceId)
     {
         final RuleMatch match = CLASSIFIER.classify(text);
-        assertEquals(Intent.fromId(intentId), match.intent(), text);
+        assertEquals(Models.catalog().fromId(intentId), match.intent(), text);
         assertEquals(Audience.fromId(audienceId), match.audience(), text);
     }
 
@@ -244,23 +246,23 @@ class RuleClassifierTest
         "when do I onboard\tonboarding"})
     void shouldReadCommonTyposAndEnglish(final String text, final String intentId)
     {
-        assertEquals(Intent.fromId(intentId), CLASSIFIER.classify(text).intent(), text);
+        assertEquals(Models.catalog().fromId(intentId), CLASSIFIER.classify(text).intent(), text);
     }
 
     @Test
     void shouldNormaliseFullWidthAndUpperCase()
     {
         assertAll(
-            () -> assertEquals(Intent.HUMAN_AGENT, CLASSIFIER.classify("我要找ＨＲ").intent()),
-            () -> assertEquals(Intent.HUMAN_AGENT, CLASSIFIER.classify("我要找HR").intent()),
-            () -> assertEquals(Intent.HUMAN_AGENT, CLASSIFIER.classify("我要找hr").intent()),
-            () -> assertEquals(Intent.OFFER, CLASSIFIER.classify("Offer什么时候发").intent()),
-            () -> assertEquals(Intent.OFFER, CLASSIFIER.classify("ＯＦＦＥＲ什么时候发").intent()),
+            () -> assertEquals(Models.intent("human_agent"), CLASSIFIER.classify("我要找ＨＲ").intent()),
+            () -> assertEquals(Models.intent("human_agent"), CLASSIFIER.classify("我要找HR").intent()),
+            () -> assertEquals(Models.intent("human_agent"), CLASSIFIER.classify("我要找hr").intent()),
+            () -> assertEquals(Models.intent("offer"), CLASSIFIER.classify("Offer什么时候发").intent()),
+            () -> assertEquals(Models.intent("offer"), CLASSIFIER.classify("ＯＦＦＥＲ什么时候发").intent()),
             () -> assertEquals(Audience.CAMPUS, CLASSIFIER.classify("２５届年假几天").audience()),
             () -> assertEquals(
                 CLASSIFIER.classify("ｏｆｆｅｒ什么时候发"), CLASSIFIER.classify("offer什么时候发")),
             // NFKC keeps traditional characters, so the commonest are cues of their own
-            () -> assertEquals(Intent.INTERN_CONVERSION, CLASSIFIER.classify("實習可以轉正嗎").intent()),
+            () -> assertEquals(Models.intent("intern_conversion"), CLASSIFIER.classify("實習可以轉正嗎").intent()),
             () -> assertEquals(Audience.INTERN, CLASSIFIER.classify("實習可以轉正嗎").audience()));
     }
 
@@ -271,22 +273,22 @@ class RuleClassifierTest
             () -> assertNull(CLASSIFIER.classify("three things").intent()),
             () -> assertNull(CLASSIFIER.classify("this").intent()),
             () -> assertNull(CLASSIFIER.classify("international").audience()),
-            () -> assertEquals(Intent.GREETING, CLASSIFIER.classify("hi").intent()),
-            () -> assertEquals(Intent.HUMAN_AGENT, CLASSIFIER.classify("hr电话多少").intent()));
+            () -> assertEquals(Models.intent("greeting"), CLASSIFIER.classify("hi").intent()),
+            () -> assertEquals(Models.intent("human_agent"), CLASSIFIER.classify("hr电话多少").intent()));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"随便聊点什么", "你觉得呢", "嗯嗯嗯嗯嗯嗯嗯", "abc xyz"})
     void shouldNotCallTextOutOfScopeWithoutAPositiveCue(final String text)
     {
-        assertTrue(CLASSIFIER.classify(text).intent() != Intent.OUT_OF_SCOPE, text);
+        assertTrue(CLASSIFIER.classify(text).intent() != Models.intent("out_of_scope"), text);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"帮我写代码", "推荐一部电影", "买什么彩票", "今天股票涨了吗"})
     void shouldCallTextOutOfScopeOnAPositiveCue(final String text)
     {
-        assertEquals(Intent.OUT_OF_SCOPE, CLASSIFIER.classify(text).intent(), text);
+        assertEquals(Models.intent("out_of_scope"), CLASSIFIER.classify(text).intent(), text);
     }
 
     @Test
@@ -327,7 +329,7 @@ class RuleClassifierTest
             assertTrue(match.confidence() >= 0f && match.confidence() <= 1f);
         }
         assertEquals(new RuleMatch(null, null, 0f), CLASSIFIER.classify(null));
-        assertEquals(Intent.LEAVE_ANNUAL, CLASSIFIER.classify(unpaired).intent());
+        assertEquals(Models.intent("leave_annual"), CLASSIFIER.classify(unpaired).intent());
     }
 
     @Test
@@ -368,31 +370,31 @@ class RuleClassifierTest
     {
         assertAll(
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("[no_such_intent]"), "t")).getMessage().startsWith("t:1: ")),
+                () -> RuleFileParser.parse(List.of("[no_such_intent]"), "t", Models.catalog())).getMessage().startsWith("t:1: ")),
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("3 年假"), "t")).getMessage().startsWith("t:1: ")),
+                () -> RuleFileParser.parse(List.of("3 年假"), "t", Models.catalog())).getMessage().startsWith("t:1: ")),
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("[salary]", "x 工资"), "t")).getMessage().startsWith("t:2: ")),
+                () -> RuleFileParser.parse(List.of("[salary]", "x 工资"), "t", Models.catalog())).getMessage().startsWith("t:2: ")),
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("[salary]", "3 工资", "[offer]", "3 工资"), "t"))
+                () -> RuleFileParser.parse(List.of("[salary]", "3 工资", "[offer]", "3 工资"), "t", Models.catalog()))
                 .getMessage().startsWith("t:4: ")),
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("[salary]", "3 /(/"), "t")).getMessage().startsWith("t:2: ")),
+                () -> RuleFileParser.parse(List.of("[salary]", "3 /(/"), "t", Models.catalog())).getMessage().startsWith("t:2: ")),
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("[salary]", "3 /x/ when y"), "t")).getMessage().startsWith("t:2: ")),
+                () -> RuleFileParser.parse(List.of("[salary]", "3 /x/ when y"), "t", Models.catalog())).getMessage().startsWith("t:2: ")),
             () -> assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> RuleFileParser.parse(List.of("[-]", "0 /x/"), "t")).getMessage().startsWith("t:2: ")));
+                () -> RuleFileParser.parse(List.of("[-]", "0 /x/"), "t", Models.catalog())).getMessage().startsWith("t:2: ")));
     }
 
     @Test
     void shouldSearchAnExpressionOnlyWhenOneOfItsGuardsIsPresent()
     {
         final RuleClassifier classifier = RuleFileParser.parse(List.of(
-            "[salary]", "3 /[0-9]+k/ if 月薪|工资", "[@campus]", "3 /[0-9]{2}届/"), "t");
+            "[salary]", "3 /[0-9]+k/ if 月薪|工资", "[@campus]", "3 /[0-9]{2}届/"), "t", Models.catalog());
         assertAll(
             () -> assertNull(classifier.classify("20k").intent()),
-            () -> assertEquals(Intent.SALARY, classifier.classify("月薪20k").intent()),
-            () -> assertEquals(Intent.SALARY, classifier.classify("20k工资").intent()),
+            () -> assertEquals(Models.intent("salary"), classifier.classify("月薪20k").intent()),
+            () -> assertEquals(Models.intent("salary"), classifier.classify("20k工资").intent()),
             () -> assertEquals(Audience.CAMPUS, classifier.classify("25届").audience()));
     }
 
@@ -400,11 +402,47 @@ class RuleClassifierTest
     void shouldPreferTheLongestCueOverTheCuesInsideIt()
     {
         final RuleClassifier classifier = RuleFileParser.parse(List.of(
-            "[work_hours]", "3 加班费", "[salary]", "2 费|工资", "[allowances]", "3 加班餐", "[-]", "0 加班费用"), "t");
+            "[work_hours]", "3 加班费", "[salary]", "2 费|工资", "[allowances]", "3 加班餐", "[-]", "0 加班费用"), "t", Models.catalog());
         assertAll(
-            () -> assertEquals(Intent.WORK_HOURS, classifier.classify("加班费").intent()),
-            () -> assertEquals(Intent.ALLOWANCES, classifier.classify("加班餐").intent()),
+            () -> assertEquals(Models.intent("work_hours"), classifier.classify("加班费").intent()),
+            () -> assertEquals(Models.intent("allowances"), classifier.classify("加班餐").intent()),
             () -> assertNull(classifier.classify("加班费用").intent()),
-            () -> assertEquals(Intent.SALARY, classifier.classify("工资").intent()));
+            () -> assertEquals(Models.intent("salary"), classifier.classify("工资").intent()));
+    }
+
+    @Test
+    void shouldRefuseARuleSectionNamingAnIntentTheCatalogLacksNamingTheFileLineAndId()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> RuleFileParser.parse(List.of("# new topic", "[salary]", "3 工资", "[relocation]", "3 调动"), "rules.txt",
+                Models.catalog()));
+        assertTrue(ex.getMessage().startsWith("rules.txt:4: "), ex.getMessage());
+        assertTrue(ex.getMessage().contains("'relocation'"), ex.getMessage());
+    }
+
+    @Test
+    void shouldListTheCatalogIntentsWithoutCuesInsteadOfRefusingThem()
+    {
+        final RuleClassifier partial = RuleFileParser.parse(List.of("[salary]", "3 工资", "[offer]", "3 /offer/"), "t",
+            Models.catalog());
+        assertEquals(Models.catalog().size() - 2, partial.intentsWithoutCues().size());
+        assertFalse(partial.intentsWithoutCues().contains(Models.intent("salary")));
+        assertFalse(partial.intentsWithoutCues().contains(Models.intent("offer")));
+        assertTrue(partial.intentsWithoutCues().contains(Models.intent("leave_sick")));
+        assertEquals(List.of(), CLASSIFIER.intentsWithoutCues(), "the built-in rules cue every intent of the catalog");
+    }
+
+    @Test
+    void shouldLetOnlySectionsMarkedYieldsGiveWayToOtherTopics()
+    {
+        final RuleClassifier yielding = RuleFileParser.parse(List.of("[greeting yields]", "3 你好", "[salary]", "1 工资"),
+            "t", Models.catalog());
+        final RuleClassifier plain = RuleFileParser.parse(List.of("[greeting]", "3 你好", "[salary]", "1 工资"),
+            "t", Models.catalog());
+        assertAll(
+            () -> assertEquals(Models.intent("salary"), yielding.classify("你好工资").intent()),
+            () -> assertEquals(Models.intent("greeting"), plain.classify("你好工资").intent()),
+            () -> assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> RuleFileParser.parse(List.of("[greeting soon]"), "t", Models.catalog())).getMessage().startsWith("t:1: ")));
     }
 }

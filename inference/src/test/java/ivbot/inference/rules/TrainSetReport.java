@@ -1,5 +1,6 @@
 package ivbot.inference.rules;
 
+import ivbot.inference.model.Models;
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 
@@ -33,9 +34,9 @@ public final class TrainSetReport
         final Path path = Path.of(args.length > 0 ? args[0] : "models/data/train.tsv");
         final int maxErrors = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         final List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
-        final RuleClassifier classifier = RuleClassifier.loadDefault();
+        final RuleClassifier classifier = RuleClassifier.loadDefault(Models.catalog());
 
-        final int n = Intent.count();
+        final int n = Models.catalog().size();
         final int[] truePositives = new int[n];
         final int[] goldCount = new int[n];
         final int[] predictedCount = new int[n];
@@ -54,21 +55,21 @@ public final class TrainSetReport
             {
                 continue;
             }
-            final Intent gold = Intent.fromId(fields[1].strip());
+            final Intent gold = Models.catalog().fromId(fields[1].strip());
             if (gold == null)
             {
                 continue;
             }
             final Audience goldAudience = fields.length > 2 ? Audience.fromId(fields[2].strip()) : null;
             final RuleMatch match = classifier.classify(fields[0]);
-            final Intent predicted = match.intent() == null ? Intent.OUT_OF_SCOPE : match.intent();
+            final Intent predicted = match.intent() == null ? Models.intent("out_of_scope") : match.intent();
             rows++;
-            goldCount[gold.ordinal()]++;
-            predictedCount[predicted.ordinal()]++;
+            goldCount[gold.index()]++;
+            predictedCount[predicted.index()]++;
             if (predicted == gold)
             {
                 correct++;
-                truePositives[gold.ordinal()]++;
+                truePositives[gold.index()]++;
                 correctConfidence += match.confidence();
             }
             else
@@ -103,7 +104,7 @@ public final class TrainSetReport
             f1Sum += f1;
             labels++;
             perIntent.append(String.format("%-18s gold=%4d pred=%4d P=%.3f R=%.3f F1=%.3f%n",
-                Intent.fromIndex(i).id(), goldCount[i], predictedCount[i], precision, recall, f1));
+                Models.catalog().fromIndex(i).id(), goldCount[i], predictedCount[i], precision, recall, f1));
         }
 
         errors.stream().limit(maxErrors).forEach(System.out::println);

@@ -1,5 +1,6 @@
 package ivbot.inference.train;
 
+import ivbot.inference.model.Models;
 import ivbot.inference.Intent;
 import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.rules.RuleClassifier;
@@ -14,6 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SoftmaxRegressionTest
 {
+    private static final Intent FALLBACK = Models.catalog().fallback();
+
     private static float[][] clusters(final int[] labels, final long seed)
     {
         final Random random = new Random(seed);
@@ -67,18 +70,18 @@ class SoftmaxRegressionTest
     void shouldPreferTheModelAboveTheThresholdAndTheRulesBelow()
     {
         final List<LabelledQuery> dev = List.of(
-            new LabelledQuery("年假几天", Intent.LEAVE_ANNUAL, null),
-            new LabelledQuery("随便聊聊", Intent.OUT_OF_SCOPE, null),
-            new LabelledQuery("那个假期怎么休", Intent.LEAVE_MARRIAGE, null));
+            new LabelledQuery("年假几天", Models.intent("leave_annual"), null),
+            new LabelledQuery("随便聊聊", Models.intent("out_of_scope"), null),
+            new LabelledQuery("那个假期怎么休", Models.intent("leave_marriage"), null));
         // the model is right on the last two with high confidence, wrong on the first with low confidence
         final ThresholdCalibration c = ThresholdCalibration.calibrate(dev,
-            new Intent[] {Intent.SALARY, Intent.OUT_OF_SCOPE, Intent.LEAVE_MARRIAGE},
-            new float[] {0.3f, 0.9f, 0.95f}, RuleClassifier.loadDefault());
+            new Intent[] {Models.intent("salary"), Models.intent("out_of_scope"), Models.intent("leave_marriage")},
+            new float[] {0.3f, 0.9f, 0.95f}, RuleClassifier.loadDefault(Models.catalog()));
         assertEquals(1.0, c.hybridAccuracy(), 1e-9);
         assertTrue(c.threshold() > 0.3f && c.threshold() <= 0.9f, "threshold " + c.threshold());
-        assertEquals(Intent.LEAVE_ANNUAL, ThresholdCalibration.decide(Intent.LEAVE_ANNUAL, 0.9f, Intent.SALARY, 0.3f, 0.5f, 2f));
-        assertEquals(Intent.SALARY, ThresholdCalibration.decide(Intent.LEAVE_ANNUAL, 0.9f, Intent.SALARY, 0.8f, 0.5f, 2f));
-        assertEquals(Intent.LEAVE_ANNUAL, ThresholdCalibration.decide(Intent.LEAVE_ANNUAL, 0.9f, Intent.SALARY, 0.8f, 0.5f, 0.85f));
-        assertEquals(Intent.OUT_OF_SCOPE, ThresholdCalibration.decide(null, 0f, Intent.SALARY, 0.2f, 0.5f, 2f));
+        assertEquals(Models.intent("leave_annual"), ThresholdCalibration.decide(Models.intent("leave_annual"), 0.9f, Models.intent("salary"), 0.3f, 0.5f, 2f, FALLBACK));
+        assertEquals(Models.intent("salary"), ThresholdCalibration.decide(Models.intent("leave_annual"), 0.9f, Models.intent("salary"), 0.8f, 0.5f, 2f, FALLBACK));
+        assertEquals(Models.intent("leave_annual"), ThresholdCalibration.decide(Models.intent("leave_annual"), 0.9f, Models.intent("salary"), 0.8f, 0.5f, 0.85f, FALLBACK));
+        assertEquals(Models.intent("out_of_scope"), ThresholdCalibration.decide(null, 0f, Models.intent("salary"), 0.2f, 0.5f, 2f, FALLBACK));
     }
 }

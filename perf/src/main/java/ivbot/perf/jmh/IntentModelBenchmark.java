@@ -1,6 +1,7 @@
 package ivbot.perf.jmh;
 
 import ai.onnxruntime.OrtException;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
 import ivbot.inference.model.IntentModel;
 import ivbot.inference.model.ModelPackage;
@@ -108,7 +109,8 @@ public class IntentModelBenchmark
     {
         final Path home = Path.of(System.getProperty("ivbot.home", "."));
         final int threads = intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
-        model = ModelPackage.load(newestVersion(home.resolve("models/repository/intent")), "cpu", threads, batchSize);
+        model = ModelPackage.load(newestVersion(home.resolve("models/repository/intent")),
+            IntentCatalog.load(home.resolve("models/catalog.json")), "cpu", threads, batchSize);
         final List<String> texts = QueryFile.load(queries.isEmpty() ? home.resolve("models/data/dev.tsv") : Path.of(queries));
         // as many batches as queries, so every query starts a batch once and batches differ in their padding
         batches = new ArrayList<>(texts.size());

@@ -1,6 +1,7 @@
 package ivbot.server.cli;
 
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.eval.ClassificationReport;
 import ivbot.inference.rules.RuleMatch;
 import ivbot.inference.train.ThresholdCalibration;
@@ -33,7 +34,7 @@ final class EvalCommand implements Callable<Integer>
     @Option(names = "--data", required = true, description = "TSV with header text<TAB>intent<TAB>audience.")
     Path data;
 
-    @Option(names = "--classifier", defaultValue = "rules", description = "rules, model (alone) or served (what a request gets: rules first where confident, then the model above its threshold, else the rules or a clarifying question, counted as out_of_scope) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--classifier", defaultValue = "rules", description = "rules, model (alone) or served (what a request gets: rules first where confident, then the model above its threshold, else the rules or a clarifying question, counted as the catalog's fallback intent) (default: ${DEFAULT-VALUE}).")
     String classifier;
 
     @Option(names = "--report", description = "Also write report.json and report.md (per intent precision, recall, F1, support, and the confusion matrix) into this folder.")
@@ -45,6 +46,12 @@ final class EvalCommand implements Callable<Integer>
     @Option(names = "--model-repository", defaultValue = "${sys:ivbot.home:-.}/models/repository/intent",
         description = "Folder of model versions (default: ${DEFAULT-VALUE}).")
     Path repository;
+
+    @Option(names = "--catalog", defaultValue = "${sys:ivbot.home:-.}/models/catalog.json", description = "Intent catalog of the rules and of a package that carries none; a package's own catalog.json wins (default: ${DEFAULT-VALUE}).")
+    Path catalog;
+
+    @Option(names = "--rules", description = "Rule file (default: the built-in rules).")
+    Path rulesFile;
 
     @Option(names = "--device", defaultValue = "cpu", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
     String device;
@@ -59,22 +66,25 @@ final class EvalCommand implements Callable<Integer>
             System.err.println("--classifier=" + classifier + " (expected: rules, model or served)");
             return 2;
         }
-        final List<LabelledQuery> rows = LabelledQuery.readTsv(data);
-        final ClassificationReport report = new ClassificationReport();
-        if ("rules".equals(classifier))
+        InputFiles.requireReadable("--catalog", catalog);
+        InputFiles.requireReadable("--rules", rulesFile);
+        final IntentCatalog base = IntentCatalog.load(catalog);
+        final Path dir = "rules".equals(classifier) ? null : model != null ? model : newestVersion(repository);
+        final IntentCatalog labels = dir == null ? base : ModelPackage.catalogOf(dir, base);
+        final RuleClassifier rules = RuleClassifier.loadOrDefault(rulesFile, labels);
+        final List<LabelledQuery> rows = LabelledQuery.readTsv(data, labels);
+        final ClassificationReport report = new ClassificationReport(labels);
+        if (dir == null)
         {
-            final RuleClassifier rules = RuleClassifier.loadDefault();
             for (final LabelledQuery row : rows)
             {
                 final Intent predicted = rules.classify(row.text()).intent();
-                report.add(row.intent(), predicted == null ? Intent.OUT_OF_SCOPE : predicted);
+                report.add(row.intent(), predicted == null ? labels.fallback() : predicted);
             }
         }
         else
         {
-            final RuleClassifier rules = RuleClassifier.loadDefault();
-            final Path dir = model != null ? model : newestVersion(repository);
-            try (IntentModel intentModel = ModelPackage.load(dir, device, Math.max(1, Runtime.getRuntime().availableProcessors()), 32))
+            try (IntentModel intentModel = ModelPackage.load(dir, base, device, Math.max(1, Runtime.getRuntime().availableProcessors()), 32))
             {
                 System.out.println("model " + intentModel.version() + " on " + intentModel.device());
                 final Prediction[] out = new Prediction[32];
@@ -94,7 +104,7 @@ final class EvalCommand implements Callable<Integer>
                         {
                             final RuleMatch match = rules.classifyNormalized(texts.get(i));
                             answered = ThresholdCalibration.decide(match.intent(), match.confidence(), out[i].intent(),
-                                out[i].confidence(), intentModel.threshold(), intentModel.rulesThreshold());
+                                out[i].confidence(), intentModel.threshold(), intentModel.rulesThreshold(), labels.fallback());
                         }
                         else
                         {

@@ -9,7 +9,7 @@ import ivbot.server.ChatService;
 import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.auth.Principal;
 import ivbot.server.dialog.DialogManager;
-import ivbot.server.kb.KnowledgeBase;
+import ivbot.server.kb.ServingSnapshots;
 import ivbot.server.session.InMemorySessionStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,13 +57,13 @@ final class EvalDialogsCommand implements Callable<Integer>
         InputFiles.requireReadable("--kb", kb);
         model.noModel = "rules".equals(classifier);
         model.pollMs = 0;
-        final KnowledgeBase knowledgeBase = KnowledgeBase.load(kb);
-        final ModelOptions.Started started = model.start(1);
+        final ServingSnapshots snapshots = model.snapshots(kb, 0);
+        final ModelOptions.Started started = model.start(1, snapshots);
         final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
         try (InMemorySessionStore store = new InMemorySessionStore(100_000, 600, Ticker.systemTicker()))
         {
             final ChatService chat = new ChatService(
-                store, started.classifier(), new DialogManager(), () -> knowledgeBase, System::currentTimeMillis,
+                store, started.classifier(), new DialogManager(), snapshots::knowledgeBase, System::currentTimeMillis,
                 new ServerMetrics());
             System.out.println(run(chat, data, loop));
         }

@@ -1,19 +1,27 @@
 package ivbot.server.cli;
 
-import ivbot.inference.rules.RuleClassifier;
+import ivbot.inference.IntentCatalog;
 import ivbot.server.intent.CanaryController;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.intent.ModelRuntime;
+import ivbot.server.kb.ServingSnapshots;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The model options shared by {@code serve}, {@code eval} and {@code eval-dialogs}.
+ * The model options shared by {@code serve} and {@code eval-dialogs}.
  */
 final class ModelOptions
 {
+    @Option(names = "--catalog", defaultValue = "${sys:ivbot.home:-.}/models/catalog.json",
+        description = "Intent catalog served at start, and the one of model packages that carry none; a package with its own catalog.json brings it into service with it (default: ${DEFAULT-VALUE}).")
+    Path catalog;
+
+    @Option(names = "--rules", description = "Rule file, re-read with the knowledge base when it changes and against each new catalog (default: the built-in rules).")
+    Path rules;
+
     @Option(names = "--model-repository", defaultValue = "${sys:ivbot.home:-.}/models/repository/intent",
         description = "Folder of model versions (default: ${DEFAULT-VALUE}).")
     Path repository;
@@ -127,6 +135,7 @@ final class ModelOptions
     {
         final ModelRuntime.Settings settings = new ModelRuntime.Settings();
         settings.repository = repository;
+        settings.catalog = catalog;
         settings.gateData = gateData;
         settings.maxF1Drop = maxF1Drop;
         settings.device = device;
@@ -141,29 +150,46 @@ final class ModelOptions
     }
 
     /**
-     * Starts the model runtime (unless {@code --no-model}) and builds the classifier on it.
+     * Reads the catalog, the rules and the knowledge base, checked against each other.
+     *
+     * @param kb     the knowledge-base directory.
+     * @param pollMs how often to look for changes of the knowledge base and the rule file; 0: never.
+     * @return the snapshots, the first in service.
+     * @throws IOException when one does not load; the message names the file and the intent.
+     */
+    ServingSnapshots snapshots(final Path kb, final long pollMs) throws IOException
+    {
+        InputFiles.requireReadable("--catalog", catalog);
+        InputFiles.requireReadable("--rules", rules);
+        return new ServingSnapshots(IntentCatalog.load(catalog), rules, kb, pollMs);
+    }
+
+    /**
+     * Starts the model runtime (unless {@code --no-model}) and builds the classifier on it. A model whose
+     * catalog differs from the one in service is installed only after {@code snapshots} adopted it.
      *
      * @param ioThreads event-loop threads.
+     * @param snapshots the catalog, rules and knowledge base in service.
      * @return the runtime (or {@code null}) and the classifier.
      * @throws IOException when the gate data cannot be read.
      */
-    Started start(final int ioThreads) throws IOException
+    Started start(final int ioThreads, final ServingSnapshots snapshots) throws IOException
     {
-        final RuleClassifier rules = RuleClassifier.loadDefault();
         if (noModel)
         {
-            return new Started(null, new IntentClassifier(rules, null, 0, deadlineMs, topicConfidence));
+            return new Started(null, new IntentClassifier(snapshots::rules, null, 0, deadlineMs, topicConfidence, true,
+                Integer.MAX_VALUE));
         }
         final IntentClassifier[] classifier = new IntentClassifier[1];
-        final ModelRuntime runtime = ModelRuntime.start(settings(ioThreads), () ->
+        final ModelRuntime runtime = ModelRuntime.start(settings(ioThreads), snapshots::adopt, () ->
         {
             if (classifier[0] != null)
             {
                 classifier[0].clearCache();
             }
         });
-        classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst,
-            maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser, runtime.canary());
+        classifier[0] = new IntentClassifier(snapshots::rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence,
+            rulesFirst, maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser, runtime.canary());
         return new Started(runtime, classifier[0]);
     }
 

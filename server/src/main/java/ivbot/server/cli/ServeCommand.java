@@ -21,7 +21,7 @@ import ivbot.server.intent.CanaryController;
 import ivbot.server.metrics.JmxExporter;
 import ivbot.server.metrics.MetricsReporter;
 import ivbot.server.metrics.ServerMetrics;
-import ivbot.server.kb.KnowledgeBaseWatcher;
+import ivbot.server.kb.ServingSnapshots;
 import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.SessionStores;
 import ivbot.server.session.SessionStore;
@@ -198,16 +198,17 @@ final class ServeCommand implements Callable<Integer>
         {
             return 2;
         }
+        // the catalog, the rules and the knowledge base, checked against each other; replaced together
+        final ServingSnapshots snapshots = model.snapshots(config.knowledgeBaseDir, config.knowledgeBasePollMs);
         final SessionStore store = config.redisUri == null ?
             new InMemorySessionStore(config.maxSessions, config.sessionTtlSeconds, config.maxSessionsPerUser,
                 Ticker.systemTicker()) :
             SessionStores.open(config.redisUri, config.sessionTtlSeconds, config.maxSessionsPerUser,
-                Duration.ofMillis(config.redisTimeoutMs));
-        final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
-        final ModelOptions.Started started = model.start(config.ioThreads);
+                Duration.ofMillis(config.redisTimeoutMs), snapshots::intent);
+        final ModelOptions.Started started = model.start(config.ioThreads, snapshots);
         final ServerMetrics serverMetrics = new ServerMetrics();
         final EventLog<TurnRecord> eventLog = eventLog();
-        final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(), kbWatcher::current,
+        final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(), snapshots::knowledgeBase,
             System::currentTimeMillis, serverMetrics, eventLog == null ? record -> { } : eventLog::offer);
         final MetricsReporter reporter = new MetricsReporter(serverMetrics, started.classifier(), store, System::nanoTime);
         if (eventLog != null)
@@ -258,7 +259,7 @@ final class ServeCommand implements Callable<Integer>
             {
                 started.runtime().close();
             }
-            kbWatcher.close();
+            snapshots.close();
             store.close();
             if (eventLog != null)
             {

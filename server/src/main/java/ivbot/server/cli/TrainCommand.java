@@ -10,11 +10,18 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code ivbot train --data FILE --out models/repository/intent/<version>/}: trains the intent head and
- * writes a model package (see the README's "Model packages").
+ * writes a model package (see the README's "Model packages"). The label set is the catalog
+ * ({@code --catalog}): any TSV whose labels are ids of it trains, and the package carries a copy of it.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train the intent head and write a model package.")
 final class TrainCommand implements Callable<Integer>
 {
+    @Option(names = "--catalog", defaultValue = "${sys:ivbot.home:-.}/models/catalog.json", description = "Intent catalog: the label set; every TSV label must be one of its ids, and the package carries a copy (default: ${DEFAULT-VALUE}).")
+    Path catalog;
+
+    @Option(names = "--rules", description = "Rule file the thresholds are calibrated with (default: the built-in rules).")
+    Path rules;
+
     @Option(names = "--data", defaultValue = "${sys:ivbot.home:-.}/models/data/train.tsv", description = "Training TSV (default: ${DEFAULT-VALUE}).")
     Path data;
 
@@ -48,6 +55,11 @@ final class TrainCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        InputFiles.requireReadable("--catalog", catalog);
+        if (rules != null)
+        {
+            InputFiles.requireReadable("--rules", rules);
+        }
         InputFiles.requireReadable("--data", data);
         InputFiles.requireReadable("--dev", dev);
         if (Files.exists(out))
@@ -57,6 +69,8 @@ final class TrainCommand implements Callable<Integer>
                 + " choose a new folder, e.g. " + out.resolveSibling(out.getFileName() + "-2") + ")");
         }
         final IntentTrainer.Settings settings = new IntentTrainer.Settings();
+        settings.catalog = catalog;
+        settings.rules = rules;
         settings.trainData = data;
         settings.devData = dev;
         settings.out = out;

@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Classifies a turn with the model where it can and the rule engine where it must. The rules always run
@@ -46,7 +47,7 @@ public final class IntentClassifier
     /** Source of a rule-engine answer. */
     public static final String SOURCE_RULES = "rules";
 
-    private final RuleClassifier rules;
+    private final Supplier<RuleClassifier> rules;
     private final InferenceAgent agent;
     private final Cache<String, CachedTurn> cache;
     private final long deadlineNs;
@@ -104,11 +105,28 @@ public final class IntentClassifier
     public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
         final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser)
     {
+        this(() -> rules, agent, cacheSize, deadlineMs, strongTopic, rulesFirst, maxQueuedPerUser, null);
+    }
+
+    /**
+     * @param rules            supplies the rule engine in service (it is replaced with the catalog, see
+     *                         {@code ServingSnapshots}); read once per turn, on the event loop.
+     * @param agent            the inference agent, or {@code null} to run on rules alone.
+     * @param cacheSize        the most cached answers; 0 disables the cache.
+     * @param deadlineMs       how long after its arrival a request may wait for the model.
+     * @param strongTopic      the model confidence above which a turn counts as naming its topic even when
+     *                         the rules see none in it.
+     * @param rulesFirst       whether confident rules answer before the model.
+     * @param maxQueuedPerUser the most model requests one user may have waiting at once; see above.
+     */
+    public IntentClassifier(final Supplier<RuleClassifier> rules, final InferenceAgent agent, final long cacheSize,
+        final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser)
+    {
         this(rules, agent, cacheSize, deadlineMs, strongTopic, rulesFirst, maxQueuedPerUser, null);
     }
 
     /**
-     * @param rules            the rule engine.
+     * @param rules            supplies the rule engine in service; read once per turn, on the event loop.
      * @param agent            the inference agent, or {@code null} to run on rules alone.
      * @param cacheSize        the most cached answers; 0 disables the cache.
      * @param deadlineMs       how long after its arrival a request may wait for the model.
@@ -119,7 +137,7 @@ public final class IntentClassifier
      * @param canary           routes the canary cohort to the candidate and judges it, or {@code null} for no
      *                         canaries (a new version then replaces the stable one at once).
      */
-    public IntentClassifier(final RuleClassifier rules, final InferenceAgent agent, final long cacheSize,
+    public IntentClassifier(final Supplier<RuleClassifier> rules, final InferenceAgent agent, final long cacheSize,
         final long deadlineMs, final float strongTopic, final boolean rulesFirst, final int maxQueuedPerUser,
         final CanaryController canary)
     {
@@ -268,7 +286,7 @@ public final class IntentClassifier
         final IntentModel stable = agent == null ? null : agent.model();
         if (stable == null)
         {
-            return CompletableFuture.completedFuture(fromRules(rules.classifyNormalized(normalized), FallbackReason.NO_MODEL));
+            return CompletableFuture.completedFuture(fromRules(rules.get().classifyNormalized(normalized), FallbackReason.NO_MODEL));
         }
         final IntentModel candidate = canary != null && canary.hasCandidate() && canary.inCanaryCohort(user, canaryClaim) ?
             agent.candidate() : null;
@@ -295,7 +313,7 @@ public final class IntentClassifier
                 return CompletableFuture.completedFuture(turn);
             }
         }
-        final RuleMatch match = rules.classifyNormalized(normalized);
+        final RuleMatch match = rules.get().classifyNormalized(normalized);
         if (rulesFirst && context == null && ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), model.rulesThreshold()))
         {
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),

@@ -1,5 +1,6 @@
 package ivbot.server.intent;
 
+import ivbot.inference.IntentCatalog;
 import ivbot.inference.batch.InferenceAgent;
 import ivbot.inference.batch.RateLimitedErrorLog;
 import ivbot.inference.eval.LabelledQuery;
@@ -19,6 +20,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The model side of a running server: the inference agent on its own thread, the model repository with
@@ -40,6 +42,8 @@ public final class ModelRuntime implements AutoCloseable
     {
         /** {@code --model-repository}: folder of model versions. */
         public Path repository = Path.of("models/repository/intent");
+        /** {@code --catalog}: the catalog of packages that carry none, and of the gate data's labels. */
+        public Path catalog = Path.of("models/catalog.json");
         /** {@code --gate-data}: labelled queries for the hot-reload gate. */
         public Path gateData = Path.of("models/data/dev.tsv");
         /** {@code --max-f1-drop}: how far below the serving macro-F1 a new version may score. */
@@ -136,31 +140,54 @@ public final class ModelRuntime implements AutoCloseable
     }
 
     /**
-     * Loads the newest usable version (if any), starts the inference thread and the poller.
+     * Loads the newest usable version (if any), starts the inference thread and the poller, with nothing to
+     * check a package's catalog against.
      *
      * @param settings the settings.
      * @param onSwap   runs after each installed version (e.g. to clear the result cache).
      * @return the runtime; a repository with no usable version gives a runtime with no model.
-     * @throws IOException when the gate data cannot be read.
+     * @throws IOException when the catalog or the gate data cannot be read.
      */
     public static ModelRuntime start(final Settings settings, final Runnable onSwap) throws IOException
     {
+        return start(settings, catalog -> { }, onSwap);
+    }
+
+    /**
+     * Loads the newest usable version (if any), starts the inference thread and the poller.
+     *
+     * @param settings the settings.
+     * @param adopt    runs on the repository's thread before each version is swapped in, with the catalog of
+     *                 its labels (e.g. {@code ServingSnapshots::adopt}, which re-reads the rules and the
+     *                 knowledge base against it); throwing refuses the version, and the serving one stays.
+     * @param onSwap   runs after each installed version (e.g. to clear the result cache).
+     * @return the runtime; a repository with no usable version gives a runtime with no model.
+     * @throws IOException when the catalog or the gate data cannot be read.
+     */
+    public static ModelRuntime start(final Settings settings, final Consumer<IntentCatalog> adopt, final Runnable onSwap)
+        throws IOException
+    {
+        Objects.requireNonNull(adopt, "adopt");
         Objects.requireNonNull(onSwap, "onSwap");
         OrtSessions.checkDevice(settings.device);
         if (settings.intraOpThreads <= 0)
         {
             throw new IllegalArgumentException("--intra-op-threads=" + settings.intraOpThreads + " (expected: > 0)");
         }
-        final List<LabelledQuery> gate = LabelledQuery.readTsv(settings.gateData);
+        final IntentCatalog catalog = IntentCatalog.load(settings.catalog);
+        final List<LabelledQuery> gate = LabelledQuery.readTsv(settings.gateData, catalog);
         final ErrorHandler errorLog = new RateLimitedErrorLog(LoggerFactory.getLogger(InferenceAgent.class), "inference",
             RateLimitedErrorLog.DEFAULT_INTERVAL_NS, SystemNanoClock.INSTANCE);
         final AtomicCounter errors = InferenceAgent.newStandaloneCounter();
         final InferenceAgent agent = new InferenceAgent(settings.queueCapacity, settings.maxBatchSize, settings.maxBatchDelayUs,
             SystemNanoClock.INSTANCE, errorLog, errors);
         final CanaryController[] canary = new CanaryController[1];
-        final ModelRepository repository = new ModelRepository(settings.repository, gate, settings.maxF1Drop,
+        final ModelRepository repository = new ModelRepository(settings.repository, catalog, gate, settings.maxF1Drop,
             settings.device, settings.intraOpThreads, settings.maxBatchSize, model ->
             {
+                // the served snapshot (catalog, rules, knowledge base) is one for both versions: a candidate's
+                // catalog is adopted when it starts to serve its cohort (a new intent's answer then exists for all)
+                adopt.accept(model.catalog());
                 if (canary[0] != null && agent.predictor() != null)
                 {
                     canary[0].onCandidate(model);

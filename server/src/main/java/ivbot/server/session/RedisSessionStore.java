@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 
 /**
  * Sessions in Redis through Lettuce: one master ({@code redis://}, {@code rediss://}), a master behind
@@ -146,6 +147,7 @@ public final class RedisSessionStore implements SessionStore
     private final LongAdder refusedWrites = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private final CountDownLatch firstConnectAttempt = new CountDownLatch(1);
+    private final Function<String, Intent> intents;
     private final int ttlSeconds;
     private final int maxSessionsPerUser;
     private final long windowNs;
@@ -173,10 +175,12 @@ public final class RedisSessionStore implements SessionStore
      * @param uri            a Redis URI in one of the forms of {@link SessionStores}.
      * @param ttlSeconds     the time-to-live set by each write.
      * @param commandTimeout the timeout of one Redis command.
+     * @param intents        how a stored topic id is read back ({@link RedisStoreConfig#intents}).
      */
-    public RedisSessionStore(final String uri, final int ttlSeconds, final Duration commandTimeout)
+    public RedisSessionStore(final String uri, final int ttlSeconds, final Duration commandTimeout,
+        final Function<String, Intent> intents)
     {
-        this(config(uri, ttlSeconds, commandTimeout));
+        this(config(uri, ttlSeconds, commandTimeout, intents));
     }
 
     /**
@@ -189,6 +193,7 @@ public final class RedisSessionStore implements SessionStore
     public RedisSessionStore(final RedisStoreConfig config)
     {
         config.conclude();
+        this.intents = config.intents;
         this.ttlSeconds = config.ttlSeconds;
         this.maxSessionsPerUser = config.maxSessionsPerUser;
         this.windowNs = TimeUnit.MILLISECONDS.toNanos(config.writeWindowMs);
@@ -223,9 +228,10 @@ public final class RedisSessionStore implements SessionStore
         }
     }
 
-    private static RedisStoreConfig config(final String uri, final int ttlSeconds, final Duration commandTimeout)
+    private static RedisStoreConfig config(final String uri, final int ttlSeconds, final Duration commandTimeout,
+        final Function<String, Intent> intents)
     {
-        final RedisStoreConfig config = RedisStoreConfig.of(uri);
+        final RedisStoreConfig config = RedisStoreConfig.of(uri, intents);
         config.ttlSeconds = ttlSeconds;
         config.commandTimeoutMs = commandTimeout.toMillis();
         return config;
@@ -283,7 +289,7 @@ public final class RedisSessionStore implements SessionStore
         read.future.completeExceptionally(cause);
     }
 
-    private static Session decode(final String id, final Map<String, String> map)
+    private Session decode(final String id, final Map<String, String> map)
     {
         if (map == null || map.isEmpty() || !map.containsKey(USER))
         {
@@ -296,7 +302,7 @@ public final class RedisSessionStore implements SessionStore
         return new Session(
             id,
             map.get(USER),
-            Intent.fromId(map.get(INTENT)),
+            intents.apply(map.get(INTENT)),
             Audience.fromId(map.get(AUDIENCE)),
             parseInt(map.get(TURN)),
             parseLong(map.get(UPDATED)));

@@ -1,5 +1,9 @@
 package ivbot.server.session;
 
+import ivbot.inference.Intent;
+
+import java.util.function.Function;
+
 /**
  * The settings of a {@link RedisSessionStore}: documented name/default pairs, checked once by
  * {@link #conclude()}, whose errors name the setting and its value. Filled in by one thread before the
@@ -9,6 +13,11 @@ public final class RedisStoreConfig
 {
     /** The Redis URI; see {@link SessionStores} for the schemes. Required. */
     public String uri;
+    /**
+     * How a session's stored topic id is read back: the intent of that id in the catalog in service, or
+     * {@code null} when it has none (the session then reads as having no topic). Required.
+     */
+    public Function<String, Intent> intents;
     /** Session time-to-live in seconds, set by every save and touch. */
     public int ttlSeconds = SessionStore.DEFAULT_TTL_SECONDS;
     /**
@@ -50,13 +59,15 @@ public final class RedisStoreConfig
     public long initialConnectWaitMs = 3000;
 
     /**
-     * @param uri a Redis URI.
-     * @return a config with the defaults and {@code uri}.
+     * @param uri     a Redis URI.
+     * @param intents how a stored topic id is read back ({@link #intents}).
+     * @return a config with the defaults, {@code uri} and {@code intents}.
      */
-    public static RedisStoreConfig of(final String uri)
+    public static RedisStoreConfig of(final String uri, final Function<String, Intent> intents)
     {
         final RedisStoreConfig config = new RedisStoreConfig();
         config.uri = uri;
+        config.intents = intents;
         return config;
     }
 
@@ -69,6 +80,7 @@ public final class RedisStoreConfig
     public RedisStoreConfig conclude()
     {
         check(uri != null && SessionStores.isRedisUri(uri), "uri", uri, SessionStores.SCHEMES);
+        check(intents != null, "intents", intents, "the catalog's lookup of an intent id");
         check(ttlSeconds > 0, "ttlSeconds", ttlSeconds, "> 0");
         check(commandTimeoutMs > 0, "commandTimeoutMs", commandTimeoutMs, "> 0");
         check(writeWindowMs > 0, "writeWindowMs", writeWindowMs, "> 0");

@@ -2,9 +2,12 @@ package ivbot.server.session;
 
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
+import ivbot.inference.IntentCatalog;
 
 /**
- * The state of one conversation, stored at key {@code s:{id}}.
+ * The state of one conversation, stored at key {@code s:{id}}. Stores keep the topic as its intent id; the
+ * chat service looks it up in the catalog in service ({@link #withIntentIn}), where an id that no longer
+ * exists reads as no topic.
  *
  * @param id          the session id.
  * @param user        the subject of the token that made it; only that user may read or change it.
@@ -28,6 +31,21 @@ public record Session(String id, String user, Intent intent, Audience audience, 
     public static Session evicted(final String id, final String user)
     {
         return new Session(id, user, null, null, 0, 0);
+    }
+
+    /**
+     * @param catalog the catalog in service.
+     * @return this session with its topic replaced by the intent of the same id in {@code catalog}, or by
+     * {@code null} when {@code catalog} has no such intent; this session itself when nothing changes.
+     */
+    public Session withIntentIn(final IntentCatalog catalog)
+    {
+        if (intent == null)
+        {
+            return this;
+        }
+        final Intent same = catalog.fromId(intent.id());
+        return same == intent ? this : new Session(id, user, same, audience, turns, updatedAtMs);
     }
 
     /**

@@ -1,11 +1,13 @@
 package ivbot.server.session;
 
 import io.lettuce.core.RedisURI;
+import ivbot.inference.Intent;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * Opens a Redis session store by the URI's scheme:
@@ -45,12 +47,14 @@ public final class SessionStores
      * @param uri              a URI in one of the {@link SessionStores forms above}.
      * @param ttlSeconds       the session time-to-live set by each write.
      * @param commandTimeout   the timeout of one Redis command ({@code --redis-timeout-ms}).
+     * @param intents          how a stored topic id is read back ({@link RedisStoreConfig#intents}).
      * @return the store; Redis may still be unreachable (see {@link SessionStore#isReady()}).
      * @throws IllegalArgumentException for a malformed URI or an unknown scheme.
      */
-    public static SessionStore open(final String uri, final int ttlSeconds, final Duration commandTimeout)
+    public static SessionStore open(final String uri, final int ttlSeconds, final Duration commandTimeout,
+        final Function<String, Intent> intents)
     {
-        return open(uri, ttlSeconds, Integer.MAX_VALUE, commandTimeout);
+        return open(uri, ttlSeconds, Integer.MAX_VALUE, commandTimeout, intents);
     }
 
     /**
@@ -60,12 +64,13 @@ public final class SessionStores
      * @param ttlSeconds         the session time-to-live set by each write.
      * @param maxSessionsPerUser the most sessions one user holds; a new one evicts that user's oldest.
      * @param commandTimeout     the timeout of one Redis command.
+     * @param intents            how a stored topic id is read back ({@link RedisStoreConfig#intents}).
      * @return the store; Redis may still be unreachable.
      */
     public static SessionStore open(final String uri, final int ttlSeconds, final int maxSessionsPerUser,
-        final Duration commandTimeout)
+        final Duration commandTimeout, final Function<String, Intent> intents)
     {
-        final RedisStoreConfig config = RedisStoreConfig.of(uri);
+        final RedisStoreConfig config = RedisStoreConfig.of(uri, intents);
         config.ttlSeconds = ttlSeconds;
         config.maxSessionsPerUser = maxSessionsPerUser;
         config.commandTimeoutMs = commandTimeout.toMillis();

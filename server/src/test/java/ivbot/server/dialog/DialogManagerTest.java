@@ -1,5 +1,6 @@
 package ivbot.server.dialog;
 
+import ivbot.server.TestServer;
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 import ivbot.inference.rules.RuleClassifier;
@@ -13,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 class DialogManagerTest
 {
-    private static final RuleClassifier RULES = RuleClassifier.loadDefault();
+    private static final RuleClassifier RULES = RuleClassifier.loadDefault(TestServer.catalog());
     private final DialogManager dialog = new DialogManager();
 
     /**
@@ -37,7 +38,7 @@ class DialogManagerTest
     void shouldSwitchIntentWhenATurnNamesATopic()
     {
         final TurnResolution[] r = converse(null, null, "年假有几天?", "那病假呢");
-        assertEquals(Intent.LEAVE_SICK, r[1].intent());
+        assertEquals(TestServer.intent("leave_sick"), r[1].intent());
         assertEquals(TurnResolution.Rule.NEW_TOPIC, r[1].rule());
     }
 
@@ -46,7 +47,7 @@ class DialogManagerTest
     {
         final TurnResolution[] r = converse(null, null, "校招年假几天", "那实习生呢");
         assertEquals(Audience.CAMPUS, r[0].audience());
-        assertEquals(Intent.LEAVE_ANNUAL, r[1].intent());
+        assertEquals(TestServer.intent("leave_annual"), r[1].intent());
         assertEquals(Audience.INTERN, r[1].audience());
         assertEquals(TurnResolution.Rule.AUDIENCE_SWITCH, r[1].rule());
     }
@@ -55,10 +56,10 @@ class DialogManagerTest
     void shouldKeepIntentAndAudienceOnContinuation()
     {
         final TurnResolution[] r = converse(null, null, "社招试用期多久", "工资打几折");
-        assertEquals(Intent.PROBATION, r[1].intent());
+        assertEquals(TestServer.intent("probation"), r[1].intent());
         assertEquals(Audience.EXPERIENCED, r[1].audience());
         final TurnResolution[] s = converse(null, null, "社招试用期多久", "那要多久?");
-        assertEquals(Intent.PROBATION, s[1].intent());
+        assertEquals(TestServer.intent("probation"), s[1].intent());
         assertEquals(TurnResolution.Rule.CONTINUATION, s[1].rule());
     }
 
@@ -69,7 +70,7 @@ class DialogManagerTest
         assertEquals(Audience.CAMPUS, r[1].audience());
         assertEquals(Audience.CAMPUS, r[2].audience());
         assertEquals(Audience.EXPERIENCED, r[3].audience());
-        assertEquals(Intent.LEAVE_MARRIAGE, r[3].intent());
+        assertEquals(TestServer.intent("leave_marriage"), r[3].intent());
         assertEquals(Audience.EXPERIENCED, r[4].audience());
     }
 
@@ -85,20 +86,20 @@ class DialogManagerTest
     void shouldNotLetAGreetingReplaceTheTopic()
     {
         final TurnResolution[] r = converse(null, null, "试用期多久", "谢谢", "那实习生呢");
-        assertEquals(Intent.THANKS_BYE, r[1].intent());
-        assertEquals(Intent.PROBATION, r[2].intent());
+        assertEquals(TestServer.intent("thanks_bye"), r[1].intent());
+        assertEquals(TestServer.intent("probation"), r[2].intent());
         assertEquals(Audience.INTERN, r[2].audience());
     }
 
     @Test
     void shouldUseTheStandaloneIntentOnlyWhenThereIsNoTopicToKeep()
     {
-        final Session onProbation = new Session("abcdefgh", "u", Intent.PROBATION, null, 1, 0);
-        final Classification unnamed = new Classification(null, Intent.SALARY, 0.8f, null, "model", null, "v1");
-        assertEquals(Intent.PROBATION, dialog.resolve(onProbation, unnamed, null, null).intent());
+        final Session onProbation = new Session("abcdefgh", "u", TestServer.intent("probation"), null, 1, 0);
+        final Classification unnamed = new Classification(null, TestServer.intent("salary"), 0.8f, null, "model", null, "v1");
+        assertEquals(TestServer.intent("probation"), dialog.resolve(onProbation, unnamed, null, null).intent());
         final TurnResolution fresh = dialog.resolve(null, unnamed, null, null);
-        assertEquals(Intent.SALARY, fresh.intent());
-        assertEquals(Intent.SALARY, fresh.topic());
+        assertEquals(TestServer.intent("salary"), fresh.intent());
+        assertEquals(TestServer.intent("salary"), fresh.topic());
     }
 
     @Test

@@ -104,7 +104,8 @@ class CanaryRolloutTest
         runtime = ModelRuntime.start(settings, () -> { });
         assertNotNull(runtime.canary());
         // the model answers every uncached query (no rules first), so each turn measures a model
-        final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0,
+        final RuleClassifier rules = RuleClassifier.loadDefault(TestServer.catalog());
+        final IntentClassifier classifier = new IntentClassifier(() -> rules, runtime.agent(), 0,
             10_000, 0.9f, false, Integer.MAX_VALUE, runtime.canary());
         server = TestServer.start(classifier);
     }

@@ -54,7 +54,7 @@ class ContextModelChatTest
         final String version = copyShipped(repository);
         runtime = ModelRuntime.start(ModelChatTest.settings(repository), () -> { });
         assertTrue(runtime.agent().model().readsContext(), "the shipped package " + version + " reads the conversation");
-        final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 1000,
+        final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 1000,
             10_000, 0.9f);
         server = TestServer.start(classifier);
         final String token = TestServer.token("context-user");

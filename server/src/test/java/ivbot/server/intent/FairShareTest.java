@@ -1,5 +1,6 @@
 package ivbot.server.intent;
 
+import ivbot.server.TestServer;
 import ivbot.inference.batch.FallbackReason;
 import ivbot.inference.rules.RuleClassifier;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class FairShareTest
         final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
         try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { }))
         {
-            final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0,
+            final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 0,
                 10_000, 0.9f, false, 2);
             final List<CompletableFuture<Classification>> flood = new ArrayList<>();
             for (int i = 0; i < 40; i++)

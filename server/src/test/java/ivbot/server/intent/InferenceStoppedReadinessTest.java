@@ -55,7 +55,7 @@ class InferenceStoppedReadinessTest
         });
         final AgentRunner runner = new AgentRunner(agent.idleStrategy(), t -> { }, null, agent);
         AgentRunner.startOnThread(runner);
-        try (TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(), agent, 0, 200, 0.9f)))
+        try (TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), agent, 0, 200, 0.9f)))
         {
             final String readyz = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
             assertTrue(RawHttp.exchange(server.port(), readyz)[0].startsWith("HTTP/1.1 200"));

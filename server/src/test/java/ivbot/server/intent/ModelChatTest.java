@@ -15,10 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -68,6 +65,7 @@ class ModelChatTest
         final ModelRuntime.Settings settings = new ModelRuntime.Settings();
         settings.repository = repository;
         settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
+        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
         settings.device = "cpu";
         settings.intraOpThreads = 1;
         settings.pollMs = 0;
@@ -110,6 +108,7 @@ class ModelChatTest
         final ModelRuntime.Settings settings = new ModelRuntime.Settings();
         settings.repository = repository;
         settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
+        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
         settings.device = "cpu";
         settings.intraOpThreads = 1;
         settings.maxBatchSize = 16;
@@ -123,18 +122,13 @@ class ModelChatTest
                 classifier[0].clearCache();
             }
         });
-        classifier[0] = new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 1000, deadlineMs, 0.9f);
+        classifier[0] = new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 1000, deadlineMs, 0.9f);
         server = TestServer.start(classifier[0]);
     }
 
     private JsonNode chat(final String token, final String body) throws IOException, InterruptedException
     {
-        final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + server.port() + "/v1/chat"))
-            .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return JSON.readTree(response.body());
+        return server.chat(client, token, body);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package ivbot.server.intent;
 
+import ivbot.server.TestServer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ivbot.inference.rules.RuleClassifier;
@@ -40,7 +41,7 @@ class PackageTopicConfidenceTest
         try (ModelRuntime runtime = ModelRuntime.start(ModelChatTest.settings(repository), () -> { }))
         {
             // the server's own setting (0.0: any trusted model answer names a topic) is what the package overrides
-            final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0,
+            final IntentClassifier classifier = new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 0,
                 10_000, 0.0f, false);
             return classifier.classify("那实习生呢", "u", loop, System.nanoTime()).get(30, TimeUnit.SECONDS);
         }

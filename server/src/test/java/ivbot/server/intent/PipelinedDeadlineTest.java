@@ -37,7 +37,7 @@ class PipelinedDeadlineTest
         final ModelRuntime.Settings settings = ModelChatTest.settings(repository);
         final CountDownLatch release = new CountDownLatch(1);
         try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { });
-             TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0,
+             TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 0,
                  DEADLINE_MS, 0.9f, false)))
         {
             // wedge the inference thread: this request's result is handed over through an executor that blocks

@@ -98,13 +98,14 @@ class ShippedThresholdsTest
         final ModelRuntime.Settings settings = new ModelRuntime.Settings();
         settings.repository = repository;
         settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
+        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
         settings.device = "cpu";
         settings.intraOpThreads = 1;
         settings.maxBatchSize = 16;
         settings.pollMs = 0;
         runtime = ModelRuntime.start(settings, () -> { });
         final IntentClassifier classifier =
-            new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0, 30_000, 0.9f);
+            new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 0, 30_000, 0.9f);
         final IntentModel served = runtime.agent().model();
         final float threshold = served.threshold();
         final float rulesThreshold = served.rulesThreshold();
@@ -112,9 +113,9 @@ class ShippedThresholdsTest
             "the shipped package's own thresholds: threshold=" + threshold + " rules_threshold=" + rulesThreshold);
 
         // the model's own view of every dev row, from a second copy owned by this thread
-        final List<LabelledQuery> dev = LabelledQuery.readTsv(settings.gateData);
-        reference = ModelPackage.load(copy, "cpu", 1, 16);
-        final RuleClassifier rules = RuleClassifier.loadDefault();
+        final List<LabelledQuery> dev = LabelledQuery.readTsv(settings.gateData, TestServer.catalog());
+        reference = ModelPackage.load(copy, TestServer.catalog(), "cpu", 1, 16);
+        final RuleClassifier rules = RuleClassifier.loadDefault(TestServer.catalog());
         loop = new DefaultEventLoop();
         final List<LabelledQuery> rulesFirst = new ArrayList<>();
         final List<LabelledQuery> belowThreshold = new ArrayList<>();
@@ -136,13 +137,14 @@ class ShippedThresholdsTest
                 final RuleMatch match = rules.classify(batch.get(i).text());
                 final Prediction p = predictions[i];
                 final Intent expected = ThresholdCalibration.decide(
-                    match.intent(), match.confidence(), p.intent(), p.confidence(), threshold, rulesThreshold);
+                    match.intent(), match.confidence(), p.intent(), p.confidence(), threshold, rulesThreshold,
+                    TestServer.catalog().fallback());
                 final Classification got = classifier.classify(batch.get(i).text(), loop, System.nanoTime())
                     .get(30, TimeUnit.SECONDS);
                 final String row = batch.get(i).text() + " rules=" + match.intent() + "@" + match.confidence() +
                     " model=" + p.intent() + "@" + p.confidence() + " served=" + got;
                 assertNull(got.fallback(), row);
-                assertEquals(expected, got.standalone() == null ? Intent.OUT_OF_SCOPE : got.standalone(), row);
+                assertEquals(expected, got.standalone() == null ? TestServer.intent("out_of_scope") : got.standalone(), row);
                 if (ThresholdCalibration.rulesAnswerFirst(match.intent(), match.confidence(), rulesThreshold))
                 {
                     assertEquals(IntentClassifier.SOURCE_RULES, got.source(), row);

@@ -48,7 +48,7 @@ class OpenInternetRedisTest
     void shouldEvictOnlyTheFloodersOldestSessions() throws Exception
     {
         final String run = UUID.randomUUID().toString().substring(0, 8);
-        try (TestServer server = TestServer.start(SessionStores.open(REDIS, 600, 5, Duration.ofSeconds(2)), new ServerConfig()))
+        try (TestServer server = TestServer.start(SessionStores.open(REDIS, 600, 5, Duration.ofSeconds(2), TestServer.catalog()::fromId), new ServerConfig()))
         {
             final String victim = TestServer.token("victim-" + run);
             final String sessionId = ok(chat(server, victim, "{\"query\":\"实习生有餐补吗\"}")).path("session_id").asText();
@@ -75,7 +75,7 @@ class OpenInternetRedisTest
     void shouldNeverAnswerTwoUsersRacingOnOneNewSessionIdBoth200() throws Exception
     {
         final ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (TestServer server = TestServer.start(SessionStores.open(REDIS, 600, Duration.ofSeconds(2)), new ServerConfig()))
+        try (TestServer server = TestServer.start(SessionStores.open(REDIS, 600, Duration.ofSeconds(2), TestServer.catalog()::fromId), new ServerConfig()))
         {
             final String alice = TestServer.token("race-a");
             final String bob = TestServer.token("race-b");

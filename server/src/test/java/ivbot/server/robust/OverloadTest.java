@@ -37,13 +37,14 @@ class OverloadTest
         final ModelRuntime.Settings settings = new ModelRuntime.Settings();
         settings.repository = TestServer.repoRoot().resolve("models/repository/intent");
         settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
+        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
         settings.device = "cpu";
         settings.intraOpThreads = 1;
         settings.maxBatchSize = 4;
         settings.queueCapacity = 8;
         settings.pollMs = 0;
         try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { });
-             TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 0, 100, 0.9f, false)))
+             TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 0, 100, 0.9f, false)))
         {
             final String token = TestServer.token("flood");
             // each connection is answered in order, one request at a time: many connections make the

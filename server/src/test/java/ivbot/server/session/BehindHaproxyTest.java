@@ -156,6 +156,7 @@ class BehindHaproxyTest
             "-cp", System.getProperty("java.class.path"), "ivbot.server.cli.Main", "serve",
             "--host", "127.0.0.1", "--port", Integer.toString(port), "--io-threads", "1", "--no-model",
             "--redis", redis, "--kb", TestServer.repoRoot().resolve("models/kb").toString(), "--kb-poll-ms", "0",
+            "--catalog", TestServer.repoRoot().resolve("models/catalog.json").toString(),
             "--trusted-proxy", "127.0.0.1")
             .redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile());
         builder.environment().put("IVBOT_JWT_SECRET", SECRET);

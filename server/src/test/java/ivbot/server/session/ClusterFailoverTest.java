@@ -44,7 +44,7 @@ class ClusterFailoverTest
                 .collect(Collectors.joining(","));
             final List<long[]> victimSlots = slotsOf(survivor, victim.port);
 
-            final SessionStore store = SessionStores.open(uri, 600, Duration.ofSeconds(1));
+            final SessionStore store = SessionStores.open(uri, 600, Duration.ofSeconds(1), TestServer.catalog()::fromId);
             try (TestServer server = TestServer.start(store, new ServerConfig());
                 ChatLoad load = new ChatLoad(server.port(), TestServer.token("failover")))
             {

@@ -1,5 +1,6 @@
 package ivbot.server.session;
 
+import ivbot.server.TestServer;
 import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class InMemorySessionStoreTest
 
     private static Session session(final String id)
     {
-        return new Session(id, "alice", Intent.PROBATION, Audience.CAMPUS, 3, 42L);
+        return new Session(id, "alice", TestServer.intent("probation"), Audience.CAMPUS, 3, 42L);
     }
 
     @Test

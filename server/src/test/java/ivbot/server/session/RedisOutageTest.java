@@ -45,7 +45,7 @@ class RedisOutageTest
         {
             final int port = RedisProcesses.freePort();
             final long openNs = System.nanoTime();
-            final SessionStore store = SessionStores.open(uri(port), 600, Duration.ofSeconds(1));
+            final SessionStore store = SessionStores.open(uri(port), 600, Duration.ofSeconds(1), TestServer.catalog()::fromId);
             assertTrue(System.nanoTime() - openNs < TimeUnit.SECONDS.toNanos(3), "open must not wait on a refused port");
             assertFalse(store.isReady());
             assertEquals("connecting", store.state());
@@ -80,7 +80,7 @@ class RedisOutageTest
                 assertEquals(200, followUp.status(), followUp::toString);
                 assertFalse(followUp.contextLost(), followUp::toString);
                 assertEquals(2, followUp.turn());
-                assertEquals(Intent.LEAVE_SICK.id(), followUp.intent());
+                assertEquals(TestServer.intent("leave_sick").id(), followUp.intent());
                 assertEquals(Audience.CAMPUS.id(), followUp.audience(), "the audience came from the stored context");
                 System.out.printf("redis down at start: context-lost turn %.1f ms, failed read %d ms, recovered %d ms after " +
                     "redis-server started%n", second.latencyUs() / 1000.0, readMs, recoverMs);
@@ -95,7 +95,7 @@ class RedisOutageTest
         try (RedisProcesses redis = new RedisProcesses())
         {
             final RedisProcesses.Node node = redis.server();
-            final SessionStore store = SessionStores.open(uri(node.port), 600, Duration.ofSeconds(1));
+            final SessionStore store = SessionStores.open(uri(node.port), 600, Duration.ofSeconds(1), TestServer.catalog()::fromId);
             try (TestServer server = TestServer.start(store, new ServerConfig());
                 ChatLoad chat = new ChatLoad(server.port(), TestServer.token("outage")))
             {
@@ -139,13 +139,13 @@ class RedisOutageTest
         try (RedisProcesses redis = new RedisProcesses())
         {
             final RedisProcesses.Node node = redis.server();
-            try (SessionStore store = SessionStores.open(uri(node.port), 600, Duration.ofSeconds(1)))
+            try (SessionStore store = SessionStores.open(uri(node.port), 600, Duration.ofSeconds(1), TestServer.catalog()::fromId))
             {
                 final List<String> ids = new ArrayList<>();
                 for (int i = 0; i < 5; i++)
                 {
                     ids.add(SessionIds.newId());
-                    store.save(new Session(ids.get(i), "u", Intent.SALARY, null, 1, 1L)).join();
+                    store.save(new Session(ids.get(i), "u", TestServer.intent("salary"), null, 1, 1L)).join();
                 }
                 node.kill();
                 RedisProcesses.await(() -> "switching".equals(store.state()), Duration.ofSeconds(2), "store switching");
@@ -155,12 +155,12 @@ class RedisOutageTest
                 final List<CompletableFuture<Boolean>> deletes = new ArrayList<>();
                 for (final String id : ids)
                 {
-                    saves.add(store.save(new Session(id, "u", Intent.SALARY, null, 2, 2L)));
-                    saves.add(store.save(new Session(id, "u", Intent.PROBATION, null, 3, 3L)));
+                    saves.add(store.save(new Session(id, "u", TestServer.intent("salary"), null, 2, 2L)));
+                    saves.add(store.save(new Session(id, "u", TestServer.intent("probation"), null, 3, 3L)));
                     deletes.add(store.delete(id));
-                    saves.add(store.save(new Session(id, "u", Intent.LEAVE_ANNUAL, Audience.INTERN, 1, 4L)));
+                    saves.add(store.save(new Session(id, "u", TestServer.intent("leave_annual"), Audience.INTERN, 1, 4L)));
                     saves.add(store.touch(id));
-                    saves.add(store.save(new Session(id, "u", Intent.LEAVE_SICK, Audience.INTERN, 2, 5L)));
+                    saves.add(store.save(new Session(id, "u", TestServer.intent("leave_sick"), Audience.INTERN, 2, 5L)));
                 }
                 final CompletableFuture<Session> waitingRead = store.load(ids.get(0));
                 assertEquals(30, store.pendingWrites());
@@ -202,25 +202,25 @@ class RedisOutageTest
         try (RedisProcesses redis = new RedisProcesses())
         {
             final RedisProcesses.Node node = redis.server();
-            try (SessionStore store = SessionStores.open(uri(node.port), 600, Duration.ofSeconds(1)))
+            try (SessionStore store = SessionStores.open(uri(node.port), 600, Duration.ofSeconds(1), TestServer.catalog()::fromId))
             {
                 final String id = SessionIds.newId();
-                final Session stored = new Session(id, "alice", Intent.SALARY, Audience.EXPERIENCED, 5, 5L);
+                final Session stored = new Session(id, "alice", TestServer.intent("salary"), Audience.EXPERIENCED, 5, 5L);
                 store.save(stored).join();
                 Resp.call(node.port, "EXPIRE", SessionIds.key(id), "30");
 
-                store.save(new Session(id, "alice", Intent.LEAVE_SICK, null, 1, 6L)).join();
+                store.save(new Session(id, "alice", TestServer.intent("leave_sick"), null, 1, 6L)).join();
                 assertEquals(stored, store.load(id).join(), "a turn answered without context keeps the stored one");
                 assertTrue((Long)Resp.call(node.port, "TTL", SessionIds.key(id)) > 590, "but renews its TTL");
 
                 final java.util.concurrent.CompletionException refused = org.junit.jupiter.api.Assertions.assertThrows(
                     java.util.concurrent.CompletionException.class,
-                    () -> store.save(new Session(id, "mallory", Intent.SALARY, null, 9, 7L)).join());
+                    () -> store.save(new Session(id, "mallory", TestServer.intent("salary"), null, 9, 7L)).join());
                 assertTrue(refused.getCause() instanceof ivbot.server.session.SessionConflictException, refused.toString());
                 assertEquals(stored, store.load(id).join(), "another user's write is refused and changes nothing");
 
                 Resp.call(node.port, "SCRIPT", "FLUSH");
-                final Session next = new Session(id, "alice", Intent.PROBATION, Audience.EXPERIENCED, 6, 8L);
+                final Session next = new Session(id, "alice", TestServer.intent("probation"), Audience.EXPERIENCED, 6, 8L);
                 store.save(next).join();
                 assertEquals(next, store.load(id).join(), "a master that lost the script (a failover) gets it again");
             }

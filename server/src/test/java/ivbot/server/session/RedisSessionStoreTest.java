@@ -1,5 +1,6 @@
 package ivbot.server.session;
 
+import ivbot.server.TestServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -34,7 +35,7 @@ class RedisSessionStoreTest
     @BeforeAll
     static void connect()
     {
-        store = new RedisSessionStore(URI, 600, Duration.ofSeconds(2));
+        store = new RedisSessionStore(URI, 600, Duration.ofSeconds(2), TestServer.catalog()::fromId);
         rawClient = RedisClient.create(URI);
         raw = rawClient.connect();
     }
@@ -56,7 +57,7 @@ class RedisSessionStoreTest
     void shouldWriteAHashAtSessionKeyWithTtl()
     {
         final String id = freshId();
-        final Session session = new Session(id, "alice", Intent.LEAVE_SICK, Audience.INTERN, 2, 1_700_000_000_000L);
+        final Session session = new Session(id, "alice", TestServer.intent("leave_sick"), Audience.INTERN, 2, 1_700_000_000_000L);
         store.save(session).join();
 
         final RedisCommands<String, String> redis = raw.sync();
@@ -85,7 +86,7 @@ class RedisSessionStoreTest
     void shouldRenewTtlOnTouch()
     {
         final String id = freshId();
-        store.save(new Session(id, "carol", Intent.SALARY, null, 1, 5L)).join();
+        store.save(new Session(id, "carol", TestServer.intent("salary"), null, 1, 5L)).join();
         raw.sync().expire("s:" + id, 10);
         assertTrue(store.touch(id).join());
         assertTrue(store.ttl(id).join() > 590);

@@ -40,7 +40,7 @@ class SentinelFailoverTest
             final String uri = "redis-sentinel://" + String.join(",", sentinels.stream().map(RedisProcesses.Node::address)
                 .toList()) + "#" + MASTER;
 
-            final SessionStore store = SessionStores.open(uri, 600, Duration.ofSeconds(1));
+            final SessionStore store = SessionStores.open(uri, 600, Duration.ofSeconds(1), TestServer.catalog()::fromId);
             try (TestServer server = TestServer.start(store, new ServerConfig());
                 ChatLoad load = new ChatLoad(server.port(), TestServer.token("failover")))
             {

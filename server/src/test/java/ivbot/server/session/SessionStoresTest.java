@@ -1,4 +1,5 @@
 package ivbot.server.session;
+import ivbot.server.TestServer;
 
 import io.lettuce.core.RedisURI;
 import org.junit.jupiter.api.Test;
@@ -44,10 +45,10 @@ class SessionStoresTest
         final IllegalArgumentException noPort = assertThrows(IllegalArgumentException.class,
             () -> SessionStores.clusterSeeds("redis-cluster://10.0.0.1"));
         assertTrue(noPort.getMessage().startsWith("uri=redis-cluster://10.0.0.1 (expected: "), noPort.getMessage());
-        final RedisStoreConfig config = RedisStoreConfig.of("redis://127.0.0.1:1");
+        final RedisStoreConfig config = RedisStoreConfig.of("redis://127.0.0.1:1", TestServer.catalog()::fromId);
         config.writeWindowMs = 0;
         assertEquals("writeWindowMs=0 (expected: > 0)",
             assertThrows(IllegalArgumentException.class, config::conclude).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.of("http://x:1").conclude());
+        assertThrows(IllegalArgumentException.class, () -> RedisStoreConfig.of("http://x:1", TestServer.catalog()::fromId).conclude());
     }
 }
