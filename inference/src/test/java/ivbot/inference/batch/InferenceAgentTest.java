@@ -87,7 +87,7 @@ class InferenceAgentTest
                         System.nanoTime(), far(), callbacks, result ->
                         {
                             answers.get(id).incrementAndGet();
-                            if (result.prediction() != null && result.prediction().intent() == row.intent())
+                            if (result.prediction() != null && result.prediction().intent().equals(row.intent()))
                             {
                                 correct.incrementAndGet();
                             }

@@ -54,7 +54,7 @@ class ModelRepositoryTest
     /** The shipped package with one label's bias pushed far down: that label is never predicted. */
     private static void writeWithoutOneLabel(final Path dir) throws Exception
     {
-        Models.copy(Models.shippedPackage(), dir);
+        Models.copy(Models.headPackage(), dir);
         final Path head = dir.resolve(ModelPackage.HEAD);
         final ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(head)).order(ByteOrder.LITTLE_ENDIAN);
         final int labels = buf.getInt(4);
@@ -94,7 +94,7 @@ class ModelRepositoryTest
     {
         final Path worse = root.resolve("staging/worse");
         writeWithoutOneLabel(worse);
-        final double shippedF1 = gateF1(Models.shippedPackage());
+        final double shippedF1 = gateF1(Models.headPackage());
         final double worseF1 = gateF1(worse);
         final double drop = shippedF1 - worseF1;
         assertTrue(drop > 0.001, "one label never predicted costs macro-F1: " + shippedF1 + " -> " + worseF1);
@@ -102,7 +102,7 @@ class ModelRepositoryTest
         // just inside: allowed drop a hair above the measured one
         final Path inside = root.resolve("inside");
         final ModelRepository lenient = repository(inside, drop + 1e-6);
-        Models.copy(Models.shippedPackage(), inside.resolve("v1"));
+        Models.copy(Models.headPackage(), inside.resolve("v1"));
         assertEquals(ModelRepository.Outcome.INSTALLED, lenient.check());
         assertEquals(shippedF1, lenient.servingF1(), 1e-12);
         Models.copy(worse, inside.resolve("v2"));
@@ -110,7 +110,7 @@ class ModelRepositoryTest
         assertEquals(worseF1, lenient.servingF1(), 1e-12);
 
         // a better package is accepted
-        Models.copy(Models.shippedPackage(), inside.resolve("v3"));
+        Models.copy(Models.headPackage(), inside.resolve("v3"));
         assertEquals(ModelRepository.Outcome.INSTALLED, lenient.check());
         assertEquals("v3", lenient.servingVersion());
         assertEquals(shippedF1, lenient.servingF1(), 1e-12);
@@ -118,7 +118,7 @@ class ModelRepositoryTest
         // just outside: allowed drop a hair below the measured one
         final Path outside = root.resolve("outside");
         final ModelRepository strict = repository(outside, drop - 1e-6);
-        Models.copy(Models.shippedPackage(), outside.resolve("v1"));
+        Models.copy(Models.headPackage(), outside.resolve("v1"));
         assertEquals(ModelRepository.Outcome.INSTALLED, strict.check());
         Models.copy(worse, outside.resolve("v2"));
         assertEquals(ModelRepository.Outcome.REJECTED, strict.check(), "drop " + drop + " past " + (drop - 1e-6));
@@ -127,7 +127,7 @@ class ModelRepositoryTest
         assertEquals(ModelRepository.Outcome.UNCHANGED, strict.check(), "not retried while its folder is unchanged");
 
         // the rejected folder is changed (a fixed head written over it): it is examined again, and passes
-        Files.copy(Models.shippedPackage().resolve(ModelPackage.HEAD), outside.resolve("v2").resolve(ModelPackage.HEAD),
+        Files.copy(Models.headPackage().resolve(ModelPackage.HEAD), outside.resolve("v2").resolve(ModelPackage.HEAD),
             StandardCopyOption.REPLACE_EXISTING);
         Files.setLastModifiedTime(outside.resolve("v2").resolve(ModelPackage.HEAD),
             java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 1000));
@@ -142,7 +142,7 @@ class ModelRepositoryTest
         final ModelRepository repository = repository(root);
         assertEquals(ModelRepository.Outcome.UNCHANGED, repository.check(), "an empty repository");
 
-        Models.copy(Models.shippedPackage(), root.resolve("20260101-1"));
+        Models.copy(Models.headPackage(), root.resolve("20260101-1"));
         assertEquals(ModelRepository.Outcome.INSTALLED, repository.check());
         assertEquals("20260101-1", repository.servingVersion());
         assertTrue(repository.servingF1() > 0.9);
@@ -168,7 +168,7 @@ class ModelRepositoryTest
         assertEquals(ModelRepository.Outcome.UNCHANGED, repository.check(), "a rejected version is not retried");
 
         // a corrupt package
-        Models.copy(Models.shippedPackage(), root.resolve("20260101-3"));
+        Models.copy(Models.headPackage(), root.resolve("20260101-3"));
         for (final String file : new String[] {ModelPackage.HEAD, ModelPackage.MODEL})
         {
             // the shipped package is an ivbot package (head.bin) or an exported one (model.onnx)
@@ -181,7 +181,7 @@ class ModelRepositoryTest
         assertEquals("20260101-1", repository.servingVersion());
 
         // an equally good package
-        Models.copy(Models.shippedPackage(), root.resolve("20260101-4"));
+        Models.copy(Models.headPackage(), root.resolve("20260101-4"));
         assertEquals(ModelRepository.Outcome.INSTALLED, repository.check());
         assertEquals("20260101-4", repository.servingVersion());
         assertEquals(2, installed.size());
@@ -190,7 +190,7 @@ class ModelRepositoryTest
     @Test
     void shouldStartFromTheNewestVersionThatLoads(@TempDir final Path root) throws Exception
     {
-        Models.copy(Models.shippedPackage(), root.resolve("v1"));
+        Models.copy(Models.headPackage(), root.resolve("v1"));
         Files.createDirectories(root.resolve("v2"));
         Files.writeString(root.resolve("v2").resolve(ModelPackage.LABELS), "greeting\n");
         final ModelRepository repository = repository(root);
@@ -201,9 +201,9 @@ class ModelRepositoryTest
     @Test
     void shouldLoadAPackageWithItsOwnCatalogAndRejectItWhenTheInstallerRefuses(@TempDir final Path root) throws Exception
     {
-        Models.copy(Models.shippedPackage(), root.resolve("20260101-1"));
+        Models.copy(Models.headPackage(), root.resolve("20260101-1"));
         final Path grown = root.resolve("20260101-2");
-        Models.copy(Models.shippedPackage(), grown);
+        Models.copy(Models.headPackage(), grown);
         final ObjectMapper json = new ObjectMapper();
         final ObjectNode catalog = (ObjectNode)json.readTree(Models.repoRoot().resolve("models/catalog.json").toFile());
         ((ArrayNode)catalog.path("intents")).addObject().put("id", "relocation").put("zh", "异地调动").put("kind", "policy");
