@@ -109,7 +109,9 @@ class ServeProcessTest
             "--model-repository", repository.toString(), "--model-poll-ms", "300",
             "--gate-data", TestServer.repoRoot().resolve("models/data/dev.tsv").toString(),
             "--catalog", TestServer.repoRoot().resolve("models/catalog.json").toString(),
-            "--metrics-interval-ms", "200")
+            "--metrics-interval-ms", "200",
+            // canary releases on, with a soak that is over at once: a new version serves its cohort, then is promoted
+            "--canary", "on", "--canary-soak-s", "0", "--canary-min-turns", "0")
             .redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile());
         builder.environment().put("IVBOT_STATE_DIR", state.toString());
         builder.environment().remove("IVBOT_JWT_SECRET");
@@ -158,7 +160,7 @@ class ServeProcessTest
                 }
             }, "the edited answer");
 
-            // a new version in the repository passes the gate and serves
+            // a new version in the repository passes the gate, serves as the candidate, and is promoted after its soak
             install(repository, "20260101-2");
             await(() ->
             {
@@ -171,6 +173,12 @@ class ServeProcessTest
                     return false;
                 }
             }, "the new model version in service");
+            final String admin = issuer.issue("release-manager", null, List.of(Principal.ADMIN), Duration.ofHours(1),
+                System.currentTimeMillis());
+            final JsonNode release = get(port, "/v1/admin/model", admin);
+            assertEquals("promoted", release.at("/last/action").asText(), release.toString());
+            assertEquals("20260101-2", release.at("/last/version").asText(), release.toString());
+            assertEquals("20260101-2", release.path("stable").asText(), release.toString());
         }
         finally
         {
