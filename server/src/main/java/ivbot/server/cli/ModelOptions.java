@@ -1,8 +1,10 @@
 package ivbot.server.cli;
 
 import ivbot.inference.rules.RuleClassifier;
+import ivbot.server.explain.Explainer;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.intent.ModelRuntime;
+import ivbot.server.metrics.ServerMetrics;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -60,6 +62,12 @@ final class ModelOptions
     @Option(names = "--no-model", description = "Answer with the rule engine only.")
     boolean noModel;
 
+    @Option(names = "--explain-max-pending", defaultValue = "2", description = "Explanations (\"explain\": true) running or waiting at once, on their own thread; more get 503 busy (default: ${DEFAULT-VALUE}).")
+    int explainMaxPending;
+
+    @Option(names = "--explain-deadline-ms", defaultValue = "2000", description = "How long a reply waits for its explanation; past it the reply goes out with \"skipped\": \"deadline\" (default: ${DEFAULT-VALUE}).")
+    long explainDeadlineMs;
+
     /**
      * @param ioThreads event-loop threads, to size ONNX Runtime's threads.
      * @return the runtime settings.
@@ -81,7 +89,8 @@ final class ModelOptions
     }
 
     /**
-     * Starts the model runtime (unless {@code --no-model}) and builds the classifier on it.
+     * Starts the model runtime (unless {@code --no-model}) and builds the classifier on it, without an
+     * explainer (for the evaluation commands).
      *
      * @param ioThreads event-loop threads.
      * @return the runtime (or {@code null}) and the classifier.
@@ -89,29 +98,53 @@ final class ModelOptions
      */
     Started start(final int ioThreads) throws IOException
     {
+        return start(ioThreads, null);
+    }
+
+    /**
+     * Starts the model runtime (unless {@code --no-model}) and builds the classifier and the explainer on it.
+     *
+     * @param ioThreads event-loop threads.
+     * @param metrics   where the explainer records its latency; {@code null} for no explainer.
+     * @return the runtime (or {@code null}), the classifier and the explainer (or {@code null}).
+     * @throws IOException when the gate data cannot be read.
+     */
+    Started start(final int ioThreads, final ServerMetrics metrics) throws IOException
+    {
         final RuleClassifier rules = RuleClassifier.loadDefault();
         if (noModel)
         {
-            return new Started(null, new IntentClassifier(rules, null, 0, deadlineMs, topicConfidence));
+            return new Started(null, new IntentClassifier(rules, null, 0, deadlineMs, topicConfidence), null);
         }
         final IntentClassifier[] classifier = new IntentClassifier[1];
+        final Explainer[] explainer = new Explainer[1];
         final ModelRuntime runtime = ModelRuntime.start(settings(ioThreads), () ->
         {
             if (classifier[0] != null)
             {
                 classifier[0].clearCache();
             }
+            if (explainer[0] != null)
+            {
+                explainer[0].refresh();
+            }
         });
         classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst,
             maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser);
-        return new Started(runtime, classifier[0]);
+        final Explainer.Settings explain = new Explainer.Settings();
+        explain.maxPending = explainMaxPending;
+        explain.deadlineMs = explainDeadlineMs;
+        explain.device = device;
+        explainer[0] = metrics == null ? null : new Explainer(explain, runtime::servingPackage, metrics);
+        return new Started(runtime, classifier[0], explainer[0]);
     }
 
     /**
      * @param runtime    the model runtime, or {@code null} with {@code --no-model}.
      * @param classifier the classifier.
+     * @param explainer  the explainer, or {@code null} with {@code --no-model}.
      */
-    record Started(ModelRuntime runtime, IntentClassifier classifier)
+    record Started(ModelRuntime runtime, IntentClassifier classifier, Explainer explainer)
     {
     }
 }

@@ -203,12 +203,17 @@ final class ServeCommand implements Callable<Integer>
             SessionStores.open(config.redisUri, config.sessionTtlSeconds, config.maxSessionsPerUser,
                 Duration.ofMillis(config.redisTimeoutMs));
         final KnowledgeBaseWatcher kbWatcher = new KnowledgeBaseWatcher(config.knowledgeBaseDir, config.knowledgeBasePollMs);
-        final ModelOptions.Started started = model.start(config.ioThreads);
         final ServerMetrics serverMetrics = new ServerMetrics();
+        final ModelOptions.Started started = model.start(config.ioThreads, serverMetrics);
         final EventLog<TurnRecord> eventLog = eventLog();
         final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(), kbWatcher::current,
-            System::currentTimeMillis, serverMetrics, eventLog == null ? record -> { } : eventLog::offer);
+            System::currentTimeMillis, serverMetrics, eventLog == null ? record -> { } : eventLog::offer,
+            started.explainer());
         final MetricsReporter reporter = new MetricsReporter(serverMetrics, started.classifier(), store, System::nanoTime);
+        if (started.explainer() != null)
+        {
+            started.explainer().register(reporter);
+        }
         if (eventLog != null)
         {
             reporter
@@ -244,6 +249,10 @@ final class ServeCommand implements Callable<Integer>
         {
             server.close();
             jmx.close();
+            if (started.explainer() != null)
+            {
+                started.explainer().close();
+            }
             if (started.runtime() != null)
             {
                 started.runtime().close();

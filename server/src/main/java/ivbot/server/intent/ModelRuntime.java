@@ -66,14 +66,16 @@ public final class ModelRuntime implements AutoCloseable
     private final AgentRunner runner;
     private final ModelRepository repository;
     private final ScheduledExecutorService poller;
+    private final Path root;
 
     private ModelRuntime(final InferenceAgent agent, final AgentRunner runner, final ModelRepository repository,
-        final ScheduledExecutorService poller)
+        final ScheduledExecutorService poller, final Path root)
     {
         this.agent = agent;
         this.runner = runner;
         this.repository = repository;
         this.poller = poller;
+        this.root = root;
     }
 
     // ONNX Runtime's session creation needs more native stack than 1 MiB
@@ -176,7 +178,7 @@ public final class ModelRuntime implements AutoCloseable
             });
             poller.scheduleWithFixedDelay(repository::check, settings.pollMs, settings.pollMs, TimeUnit.MILLISECONDS);
         }
-        return new ModelRuntime(agent, runner, repository, poller);
+        return new ModelRuntime(agent, runner, repository, poller, settings.repository);
     }
 
     /** @return the inference agent. */
@@ -189,6 +191,16 @@ public final class ModelRuntime implements AutoCloseable
     public ModelRepository repository()
     {
         return repository;
+    }
+
+    /**
+     * @return the folder of the version in service, or {@code null} when none is; any thread (for a second
+     *         load of the same package, such as the explainer's).
+     */
+    public Path servingPackage()
+    {
+        final String version = repository.servingVersion();
+        return version == null ? null : root.resolve(version);
     }
 
     @Override
