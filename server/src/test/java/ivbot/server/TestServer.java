@@ -178,6 +178,16 @@ public final class TestServer implements AutoCloseable
     public static TestServer startWithExplainer(final IntentClassifier classifier,
         final java.util.function.Function<ServerMetrics, Explainer> explainers)
     {
+        return startWithExplainer(classifier, explainers, null);
+    }
+
+    /**
+     * As {@link #startWithExplainer(IntentClassifier, java.util.function.Function)}, with a chat page that
+     * carries {@code devToken} (or none when {@code null}), as in dev mode.
+     */
+    public static TestServer startWithExplainer(final IntentClassifier classifier,
+        final java.util.function.Function<ServerMetrics, Explainer> explainers, final String devToken)
+    {
         final ServerConfig config = new ServerConfig();
         config.userRatePerSecond = 0;
         config.addressRatePerSecond = 0;
@@ -187,7 +197,7 @@ public final class TestServer implements AutoCloseable
         config.ioThreads = 2;
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
         return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), classifier,
-            null, record -> { }, TestServer::kb, explainers);
+            new StaticContent(devToken), record -> { }, TestServer::kb, explainers);
     }
 
     private static TestServer start0(final SessionStore store, final ServerConfig config,
