@@ -14,12 +14,11 @@ import java.nio.charset.StandardCharsets;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The explain flag and the explanation on both wires: protobuf frames through the varint frame codec, and
- * JSON.
+ * JSON replies (the JSON flag is read in {@link ChatJsonCodecTest}).
  */
 class ExplanationCodecTest
 {
@@ -35,19 +34,6 @@ class ExplanationCodecTest
             .addSaliency(Explanation.Token.newBuilder().setToken("年").setWeight(0.552f))
             .addSaliency(Explanation.Token.newBuilder().setToken("天").setWeight(-0.0006f))
             .build();
-    }
-
-    private static ChatRequest read(final String json) throws MalformedJsonException
-    {
-        final ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
-        try
-        {
-            return ChatJsonCodec.readChatRequest(buf).build();
-        }
-        finally
-        {
-            buf.release();
-        }
     }
 
     @Test
@@ -83,19 +69,6 @@ class ExplanationCodecTest
             assertFalse(decoder.finishAndReleaseAll());
         }
         assertFalse(ChatRequest.newBuilder().setQuery("x").build().getExplain(), "absent: false");
-    }
-
-    @Test
-    void shouldReadTheExplainFieldAsABoolean() throws MalformedJsonException
-    {
-        assertTrue(read("{\"query\":\"年假\",\"explain\":true}").getExplain());
-        assertFalse(read("{\"query\":\"年假\",\"explain\":false}").getExplain());
-        assertFalse(read("{\"query\":\"年假\",\"explain\":null}").getExplain());
-        assertFalse(read("{\"query\":\"年假\"}").getExplain());
-        final MalformedJsonException notBoolean = assertThrows(MalformedJsonException.class,
-            () -> read("{\"query\":\"年假\",\"explain\":\"yes\"}"));
-        assertEquals("field 'explain' must be true or false", notBoolean.getMessage());
-        assertThrows(MalformedJsonException.class, () -> read("{\"query\":\"年假\",\"explain\":1}"));
     }
 
     private static String write(final ChatReply reply)

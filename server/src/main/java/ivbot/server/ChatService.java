@@ -91,7 +91,7 @@ public final class ChatService
         final LongSupplier clockMs,
         final ServerMetrics metrics)
     {
-        this(store, classifier, dialog, knowledgeBase, clockMs, metrics, record -> { });
+        this(store, classifier, dialog, knowledgeBase, clockMs, metrics, record -> { }, null);
     }
 
     /**
@@ -103,27 +103,6 @@ public final class ChatService
      * @param metrics       where session latencies and session errors are recorded.
      * @param events        takes the record of every answered turn, on the event loop; must not block
      *                      (an {@link ivbot.server.events.EventLog}'s offer).
-     */
-    public ChatService(
-        final SessionStore store,
-        final IntentClassifier classifier,
-        final DialogManager dialog,
-        final Supplier<KnowledgeBase> knowledgeBase,
-        final LongSupplier clockMs,
-        final ServerMetrics metrics,
-        final Consumer<TurnRecord> events)
-    {
-        this(store, classifier, dialog, knowledgeBase, clockMs, metrics, events, null);
-    }
-
-    /**
-     * @param store         the session store.
-     * @param classifier    the intent classifier (model with rule fallback).
-     * @param dialog        the multi-turn resolver.
-     * @param knowledgeBase supplies the knowledge-base snapshot in service.
-     * @param clockMs       wall clock in epoch milliseconds.
-     * @param metrics       where session latencies and session errors are recorded.
-     * @param events        takes the record of every answered turn, on the event loop; must not block.
      * @param explainer     explains the turns that ask for it ({@code "explain": true}); {@code null} when the
      *                      server has no model (their explanation then says {@code skipped: "no_model"}).
      */
