@@ -140,6 +140,11 @@ public final class ChatService
 
     /**
      * Answers one turn. The model request and the session read run at the same time.
+     * <p>
+     * With {@code explain}, the turn is exactly the same; its explanation is computed by the {@link Explainer}
+     * beside the session write and attached to the reply. When the explainer has no place left, the request
+     * fails at once with 503 {@code busy} ({@link #EXPLAIN_BUSY_MESSAGE}, retry after 1 s) and nothing of the
+     * turn happens.
      *
      * @param principal  the authenticated caller.
      * @param request    the request; {@code request_id} is echoed.

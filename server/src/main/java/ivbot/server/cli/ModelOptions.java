@@ -117,16 +117,11 @@ final class ModelOptions
             return new Started(null, new IntentClassifier(rules, null, 0, deadlineMs, topicConfidence), null);
         }
         final IntentClassifier[] classifier = new IntentClassifier[1];
-        final Explainer[] explainer = new Explainer[1];
         final ModelRuntime runtime = ModelRuntime.start(settings(ioThreads), () ->
         {
             if (classifier[0] != null)
             {
                 classifier[0].clearCache();
-            }
-            if (explainer[0] != null)
-            {
-                explainer[0].refresh();
             }
         });
         classifier[0] = new IntentClassifier(rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence, rulesFirst,
@@ -135,8 +130,9 @@ final class ModelOptions
         explain.maxPending = explainMaxPending;
         explain.deadlineMs = explainDeadlineMs;
         explain.device = device;
-        explainer[0] = metrics == null ? null : new Explainer(explain, runtime::servingPackage, metrics);
-        return new Started(runtime, classifier[0], explainer[0]);
+        // the explainer follows a swap by itself: it compares the serving package with its own before each explanation
+        return new Started(runtime, classifier[0],
+            metrics == null ? null : new Explainer(explain, runtime::servingPackage, metrics));
     }
 
     /**

@@ -23,8 +23,13 @@ import java.util.function.Supplier;
 
 /**
  * Explanations of chat turns ({@code "explain": true}), off the serving path: one thread of its own with its
- * own {@link ExplainModel} (a second load of the serving package, reloaded after a swap), so the inference
- * agent's batches never carry an explanation and a normal request pays nothing for one.
+ * own {@link ExplainModel} (a second load of the serving package), so the inference agent's batches never carry
+ * an explanation and a normal request pays nothing for one.
+ * <p>
+ * The package is loaded in the background at start, and again by the first explanation after a swap (the
+ * explainer compares the serving package's folder with its own before each one), not in the background at the
+ * swap: ONNX Runtime releases its environment in a JVM shutdown hook of its own, which runs beside the server's,
+ * and a session being made at that moment aborts the process; a swap must not start such work unasked.
  * <p>
  * Bounded three ways: at most {@link Settings#maxPending} explanations at once, running or waiting (a turn
  * past it is refused before anything of it happens: {@link #tryAcquire()} gives {@code null}); at most
@@ -320,11 +325,8 @@ public final class Explainer implements AutoCloseable
         return Explanation.newBuilder().setSkipped(reason).build();
     }
 
-    /**
-     * Reloads the serving package on the explainer's thread if it changed (call after a model swap). Any
-     * thread; returns at once.
-     */
-    public void refresh()
+    // any thread; the load runs on the explainer's thread
+    private void refresh()
     {
         try
         {

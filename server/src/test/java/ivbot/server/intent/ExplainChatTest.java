@@ -69,13 +69,12 @@ class ExplainChatTest
         throws IOException
     {
         final IntentClassifier[] classifier = new IntentClassifier[1];
-        // the first install runs inside start, before the classifier and the explainer exist
+        // the first install runs inside start, before the classifier exists
         runtime = ModelRuntime.start(ModelChatTest.settings(repository), () ->
         {
             if (classifier[0] != null)
             {
                 classifier[0].clearCache();
-                explainer.refresh();
             }
         });
         classifier[0] = new IntentClassifier(RuleClassifier.loadDefault(), runtime.agent(), 1000, 10_000, 0.9f);
@@ -303,6 +302,7 @@ class ExplainChatTest
         assertEquals("20260101-1", chat(token, null, "年假有几天", true).path("explanation").path("model_version").asText());
         ModelChatTest.install(repository, "20260101-2", 0.0, headPackage());
         assertEquals(ModelRepository.Outcome.INSTALLED, runtime.repository().check());
+        // the next explanation loads the new version first
         final JsonNode after = chat(token, null, "年假有几天", true);
         assertEquals("20260101-2", after.path("model_version").asText());
         assertEquals("20260101-2", after.path("explanation").path("model_version").asText(), after.toString());
