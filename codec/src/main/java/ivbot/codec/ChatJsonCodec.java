@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
+import ivbot.proto.Explanation;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -41,7 +42,8 @@ public final class ChatJsonCodec
 
     /**
      * Reads a chat request body: a JSON object with optional string fields {@code session_id},
-     * {@code query} and {@code audience} ({@code null} reads as absent). Unknown fields are ignored.
+     * {@code query} and {@code audience}, and an optional boolean {@code explain} ({@code null} reads as
+     * absent). Unknown fields are ignored.
      *
      * @param content the body, read from its reader index; not released.
      * @return a builder holding the fields present.
@@ -71,6 +73,9 @@ public final class ChatJsonCodec
                         break;
                     case "audience":
                         builder.setAudience(readString(parser, value, name));
+                        break;
+                    case "explain":
+                        builder.setExplain(readBoolean(value, name));
                         break;
                     default:
                         parser.skipChildren();
@@ -110,9 +115,23 @@ public final class ChatJsonCodec
         return parser.getText();
     }
 
+    private static boolean readBoolean(final JsonToken value, final String name) throws MalformedJsonException
+    {
+        if (value == JsonToken.VALUE_NULL || value == JsonToken.VALUE_FALSE)
+        {
+            return false;
+        }
+        if (value != JsonToken.VALUE_TRUE)
+        {
+            throw new MalformedJsonException("field '" + name + "' must be true or false");
+        }
+        return true;
+    }
+
     /**
      * Writes the JSON form of a reply: {@code session_id, answer, intent, audience, confidence, source,
-     * model_version, latency_ms, turn}, plus {@code fallback_reason} and {@code context_lost} when set.
+     * model_version, latency_ms, turn}, plus {@code fallback_reason}, {@code context_lost} and
+     * {@code explanation} when set.
      * An empty audience is written as {@code null}.
      *
      * @param reply the reply.
@@ -127,7 +146,7 @@ public final class ChatJsonCodec
             writeRecurringString(gen, "answer", reply.getAnswer());
             gen.writeStringField("intent", reply.getIntent());
             writeNullableString(gen, "audience", reply.getAudience());
-            gen.writeNumberField("confidence", Math.round(reply.getConfidence() * 10_000.0) / 10_000.0);
+            gen.writeNumberField("confidence", round4(reply.getConfidence()));
             gen.writeStringField("source", reply.getSource());
             writeNullableString(gen, "model_version", reply.getModelVersion());
             gen.writeNumberField("latency_ms", Math.round(reply.getLatencyMs() * 1_000.0) / 1_000.0);
@@ -140,12 +159,88 @@ public final class ChatJsonCodec
             {
                 gen.writeBooleanField("context_lost", true);
             }
+            if (reply.hasExplanation())
+            {
+                gen.writeFieldName("explanation");
+                writeExplanation(gen, reply.getExplanation());
+            }
             gen.writeEndObject();
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /**
+     * Writes the JSON form of an explanation alone, as it appears under a reply's {@code explanation}.
+     *
+     * @param explanation the explanation.
+     * @param out         the destination buffer.
+     */
+    public static void writeExplanation(final Explanation explanation, final ByteBuf out)
+    {
+        try (JsonGenerator gen = generator(out))
+        {
+            writeExplanation(gen, explanation);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /*
+     * {"intent": "leave_annual", "model_version": "20261125-1", "latency_ms": 41.2,
+     *  "top": [{"intent": "leave_annual", "probability": 0.97}, ...],
+     *  "nearest": [{"text": "年假有几天", "intent": "leave_annual", "similarity": 0.98}, ...],
+     *  "saliency": [{"token": "年", "weight": 0.41}, ...]}
+     * and "skipped": "deadline" (with empty lists) when it was not computed
+     */
+    private static void writeExplanation(final JsonGenerator gen, final Explanation explanation) throws IOException
+    {
+        gen.writeStartObject();
+        if (!explanation.getSkipped().isEmpty())
+        {
+            gen.writeStringField("skipped", explanation.getSkipped());
+        }
+        writeNullableString(gen, "intent", explanation.getIntent());
+        writeNullableString(gen, "model_version", explanation.getModelVersion());
+        gen.writeNumberField("latency_ms", Math.round(explanation.getLatencyMs() * 1_000.0) / 1_000.0);
+        gen.writeArrayFieldStart("top");
+        for (final Explanation.Top top : explanation.getTopList())
+        {
+            gen.writeStartObject();
+            gen.writeStringField("intent", top.getIntent());
+            gen.writeNumberField("probability", round4(top.getProbability()));
+            gen.writeEndObject();
+        }
+        gen.writeEndArray();
+        gen.writeArrayFieldStart("nearest");
+        for (final Explanation.Nearest nearest : explanation.getNearestList())
+        {
+            gen.writeStartObject();
+            gen.writeStringField("text", nearest.getText());
+            gen.writeStringField("intent", nearest.getIntent());
+            gen.writeNumberField("similarity", round4(nearest.getSimilarity()));
+            gen.writeEndObject();
+        }
+        gen.writeEndArray();
+        gen.writeArrayFieldStart("saliency");
+        for (final Explanation.Token token : explanation.getSaliencyList())
+        {
+            gen.writeStartObject();
+            gen.writeStringField("token", token.getToken());
+            gen.writeNumberField("weight", round4(token.getWeight()));
+            gen.writeEndObject();
+        }
+        gen.writeEndArray();
+        gen.writeEndObject();
+    }
+
+    private static double round4(final float value)
+    {
+        return Math.round(value * 10_000.0) / 10_000.0;
     }
 
     /**

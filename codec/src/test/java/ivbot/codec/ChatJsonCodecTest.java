@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,19 @@ class ChatJsonCodecTest
         assertEquals("s1", req.getSessionId());
         assertEquals("那病假呢", req.getQuery());
         assertEquals("", req.getAudience());
+    }
+
+    @Test
+    void shouldReadTheExplainFieldAsABoolean() throws MalformedJsonException
+    {
+        assertTrue(read("{\"query\":\"年假\",\"explain\":true}").getExplain());
+        assertFalse(read("{\"query\":\"年假\",\"explain\":false}").getExplain());
+        assertFalse(read("{\"query\":\"年假\",\"explain\":null}").getExplain());
+        assertFalse(read("{\"query\":\"年假\"}").getExplain());
+        final MalformedJsonException notBoolean = assertThrows(MalformedJsonException.class,
+            () -> read("{\"query\":\"年假\",\"explain\":\"yes\"}"));
+        assertEquals("field 'explain' must be true or false", notBoolean.getMessage());
+        assertThrows(MalformedJsonException.class, () -> read("{\"query\":\"年假\",\"explain\":1}"));
     }
 
     @Test

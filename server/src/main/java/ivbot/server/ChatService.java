@@ -5,9 +5,11 @@ import ivbot.inference.Audience;
 import ivbot.inference.Intent;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
+import ivbot.proto.Explanation;
 import ivbot.server.auth.Principal;
 import ivbot.server.dialog.DialogManager;
 import ivbot.server.dialog.TurnResolution;
+import ivbot.server.explain.Explainer;
 import ivbot.server.intent.Classification;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.kb.KnowledgeBase;
@@ -51,6 +53,12 @@ public final class ChatService
      */
     public static final String BUSY_MESSAGE = "系统繁忙,请稍候";
 
+    /**
+     * The message of an explain request refused because explanations are under way: HTTP 503 with
+     * Retry-After, or an Error frame; the same query without {@code explain} is answered.
+     */
+    public static final String EXPLAIN_BUSY_MESSAGE = "解释功能繁忙,请稍后再试(不带 explain 的提问不受影响)";
+
     private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
     private static final long LOG_INTERVAL_NS = 10_000_000_000L;
 
@@ -61,6 +69,7 @@ public final class ChatService
     private final LongSupplier clockMs;
     private final ServerMetrics metrics;
     private final Consumer<TurnRecord> events;
+    private final Explainer explainer;
     // one line per interval while a store is in trouble, not one per request
     private final LogThrottle readWarnings = new LogThrottle(LOG_INTERVAL_NS);
     private final LogThrottle writeWarnings = new LogThrottle(LOG_INTERVAL_NS);
@@ -82,7 +91,7 @@ public final class ChatService
         final LongSupplier clockMs,
         final ServerMetrics metrics)
     {
-        this(store, classifier, dialog, knowledgeBase, clockMs, metrics, record -> { });
+        this(store, classifier, dialog, knowledgeBase, clockMs, metrics, record -> { }, null);
     }
 
     /**
@@ -96,6 +105,8 @@ public final class ChatService
      * @param metrics       where session latencies and session errors are recorded.
      * @param events        takes the record of every answered turn, on the event loop; must not block
      *                      (an {@link ivbot.server.events.EventLog}'s offer).
+     * @param explainer     explains the turns that ask for it ({@code "explain": true}); {@code null} when the
+     *                      server has no model (their explanation then says {@code skipped: "no_model"}).
      */
     public ChatService(
         final SessionStore store,
@@ -104,7 +115,8 @@ public final class ChatService
         final Supplier<KnowledgeBase> knowledgeBase,
         final LongSupplier clockMs,
         final ServerMetrics metrics,
-        final Consumer<TurnRecord> events)
+        final Consumer<TurnRecord> events,
+        final Explainer explainer)
     {
         if (metrics == null)
         {
@@ -117,6 +129,7 @@ public final class ChatService
         this.dialog = dialog;
         this.knowledgeBase = knowledgeBase;
         this.clockMs = clockMs;
+        this.explainer = explainer;
     }
 
     /**
@@ -137,6 +150,11 @@ public final class ChatService
 
     /**
      * Answers one turn. The model request and the session read run at the same time.
+     * <p>
+     * With {@code explain}, the turn is exactly the same; its explanation is computed by the {@link Explainer}
+     * beside the session write and attached to the reply. When the explainer has no place left, the request
+     * fails at once with 503 {@code busy} ({@link #EXPLAIN_BUSY_MESSAGE}, retry after 1 s) and nothing of the
+     * turn happens.
      *
      * @param principal  the authenticated caller.
      * @param request    the request; {@code request_id} is echoed.
@@ -147,6 +165,25 @@ public final class ChatService
      */
     public CompletableFuture<ChatReply> chat(
         final Principal principal, final ChatRequest request, final long startNanos, final ScheduledExecutorService loop)
+    {
+        if (!request.getExplain() || explainer == null)
+        {
+            return turn(principal, request, startNanos, loop, null);
+        }
+        // refused before anything of the turn happens, so that a retry does not add a turn to the session
+        final Explainer.Permit permit = explainer.tryAcquire();
+        if (permit == null)
+        {
+            return CompletableFuture.failedFuture(new ChatException(503, "busy", EXPLAIN_BUSY_MESSAGE, 1));
+        }
+        final CompletableFuture<ChatReply> reply = turn(principal, request, startNanos, loop, permit);
+        // a turn that failed before its explanation started gives the place back
+        reply.whenComplete((r, error) -> permit.release());
+        return reply;
+    }
+
+    private CompletableFuture<ChatReply> turn(final Principal principal, final ChatRequest request,
+        final long startNanos, final ScheduledExecutorService loop, final Explainer.Permit permit)
     {
         final String query = request.getQuery().strip();
         if (query.isEmpty())
@@ -178,7 +215,7 @@ public final class ChatService
         {
             final String sessionId = SessionIds.newId();
             return classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos).thenComposeAsync(
-                turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop),
+                turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop, permit),
                 onLoop(loop));
         }
         final long readStartNs = System.nanoTime();
@@ -213,10 +250,10 @@ public final class ChatService
             if (state.session != null && state.session.isEvicted())
             {
                 // removed to make room while it was still alive: start over, and say the context is gone
-                return answer(principal, request, turn, callerAudience, requestedId, null, true, startNanos, loop);
+                return answer(principal, request, turn, callerAudience, requestedId, null, true, startNanos, loop, permit);
             }
             return answer(principal, request, turn, callerAudience, requestedId, state.session, state.contextLost,
-                startNanos, loop);
+                startNanos, loop, permit);
         }, onLoop(loop)).thenCompose(f -> f);
     }
 
@@ -251,7 +288,8 @@ public final class ChatService
         final Session session,
         final boolean contextLost,
         final long startNanos,
-        final ScheduledExecutorService loop)
+        final ScheduledExecutorService loop,
+        final Explainer.Permit permit)
     {
         final KnowledgeBase kb = knowledgeBase.get();
         final TurnResolution turn = dialog.resolve(session == null ? null : session.withIntentIn(kb.catalog()),
@@ -279,9 +317,14 @@ public final class ChatService
             reply.setModelVersion(classification.modelVersion());
         }
 
+        // explained beside the session write, with the context the classifier had: the session's topic
+        final CompletableFuture<Explanation> explanation = !request.getExplain() ? null : permit == null ?
+            CompletableFuture.completedFuture(Explainer.skipped(Explainer.NO_MODEL)) :
+            explainer.explain(permit, session == null || session.intent() == null ? null : session.intent().zh(),
+                request.getQuery(), reply.getIntent(), loop);
         final long writeStartNs = System.nanoTime();
         // the write's completion comes on a Redis I/O thread: the reply is built (and later encoded) on the loop
-        return store.save(next).handleAsync((ignored, error) ->
+        final CompletableFuture<ChatReply> written = store.save(next).handleAsync((ignored, error) ->
         {
             metrics.record(Stage.SESSION_WRITE, (System.nanoTime() - writeStartNs) / 1000);
             final boolean storeDown = error != null && SessionStoreUnavailableException.isCause(error);
@@ -318,6 +361,9 @@ public final class ChatService
                 turn.intent() == null, cohortOf(classification)));
             return built;
         }, onLoop(loop));
+        // both complete on the loop: the combined reply does too
+        return explanation == null ? written :
+            written.thenCombine(explanation, (built, explained) -> built.toBuilder().setExplanation(explained).build());
     }
 
     /**

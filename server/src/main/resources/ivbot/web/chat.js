@@ -3,6 +3,11 @@
  *   localStorage   ivbot.token       the bearer token (shared with /ops)
  *   localStorage   ivbot.session     the session_id, so that a refresh continues the conversation
  *   sessionStorage ivbot.transcript  the messages shown, so that a refresh shows them again
+ *   localStorage   ivbot.explain     "1" while "附带判断依据" is ticked
+ * With that box ticked every question is sent with "explain": true, and an answer that carries an
+ * explanation gets a "为什么?" link that unfolds it: the model's top intents, the nearest training questions
+ * and the question's characters shaded by their weight. The explanation belongs to the turn it came with, so
+ * the session is exactly what it would be without it (re-asking a question to explain it would add a turn).
  * While a session exists and the page is visible, POST /v1/sessions/{id}/heartbeat every 30 s keeps it
  * alive on the server (its TTL is 600 s).
  */
@@ -12,6 +17,7 @@
   var TOKEN_KEY = 'ivbot.token';
   var SESSION_KEY = 'ivbot.session';
   var TRANSCRIPT_KEY = 'ivbot.transcript';
+  var EXPLAIN_KEY = 'ivbot.explain';
   var HEARTBEAT_MS = 30000;
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_TRANSCRIPT = 200;
@@ -26,7 +32,14 @@
     newChat: '已开始新对话',
     expired: '会话已过期，接下来的提问将开始新的对话',
     foreign: '该会话属于其他用户，已为您开始新对话，请重新发送',
-    contextLost: '上下文暂不可用，本轮按新问题回答'
+    contextLost: '上下文暂不可用，本轮按新问题回答',
+    explainBusy: '判断依据暂时繁忙，可取消勾选“附带判断依据”后重试',
+    why: '为什么?',
+    skipped: {
+      no_model: '当前仅由规则回答，没有可解释的模型',
+      deadline: '判断依据计算超时，本轮未给出',
+      error: '判断依据计算出错，本轮未给出'
+    }
   };
   // the Chinese names of the label contract's ids, shipped as data in /static/labels.js (loaded first)
   var LABELS = window.IVBOT_LABELS || { intents: {}, audiences: {} };
@@ -140,6 +153,103 @@
     return meta;
   }
 
+  function section(title) {
+    var box = document.createElement('div');
+    box.className = 'why-part';
+    var h = document.createElement('div');
+    h.className = 'why-title';
+    h.textContent = title;
+    box.appendChild(h);
+    return box;
+  }
+
+  // the query's tokens, each shaded by how much masking it lowers the intent's probability; the weight is
+  // set through CSSOM (element.style), which the page's Content-Security-Policy allows, not as markup
+  function saliencyLine(tokens) {
+    var line = document.createElement('p');
+    line.className = 'saliency';
+    var max = 0;
+    tokens.forEach(function (t) { max = Math.max(max, t.weight); });
+    tokens.forEach(function (t) {
+      var span = document.createElement('span');
+      span.className = 'token';
+      span.textContent = t.token;
+      var alpha = max > 0 ? Math.max(0, t.weight) / max : 0;
+      span.style.backgroundColor = 'rgba(36, 87, 214, ' + (0.55 * alpha).toFixed(3) + ')';
+      span.title = '权重 ' + t.weight.toFixed(3);
+      span.setAttribute('data-weight', String(t.weight));
+      line.appendChild(span);
+    });
+    return line;
+  }
+
+  function explanationPanel(x, source) {
+    var panel = document.createElement('div');
+    panel.className = 'why-panel';
+    if (source === 'rules' && !x.skipped) {
+      var ruled = document.createElement('p');
+      ruled.className = 'why-note';
+      ruled.textContent = '本轮由规则回答；以下是模型对这句话的判断';
+      panel.appendChild(ruled);
+    }
+    if (x.skipped) {
+      var note = document.createElement('p');
+      note.className = 'why-note';
+      note.textContent = MSG.skipped[x.skipped] || x.skipped;
+      panel.appendChild(note);
+      return panel;
+    }
+    var words = section('问题中每个字的作用（颜色越深，越决定“' + intentName(x.intent) + '”）');
+    words.appendChild(saliencyLine(x.saliency || []));
+    panel.appendChild(words);
+
+    var top = section('模型认为最可能的意图');
+    var list = document.createElement('ol');
+    list.className = 'why-top';
+    (x.top || []).forEach(function (t) {
+      var item = document.createElement('li');
+      item.textContent = intentName(t.intent) + ' ' + (t.probability * 100).toFixed(1) + '%';
+      list.appendChild(item);
+    });
+    top.appendChild(list);
+    panel.appendChild(top);
+
+    var near = section('最相近的训练问题');
+    if (x.nearest && x.nearest.length) {
+      var ul = document.createElement('ul');
+      ul.className = 'why-nearest';
+      x.nearest.forEach(function (n) {
+        var item = document.createElement('li');
+        item.textContent = n.text + '（' + intentName(n.intent) + '，相似度 ' + n.similarity.toFixed(2) + '）';
+        ul.appendChild(item);
+      });
+      near.appendChild(ul);
+    } else {
+      var none = document.createElement('p');
+      none.className = 'why-note';
+      none.textContent = '此模型未附带训练问题索引';
+      near.appendChild(none);
+    }
+    panel.appendChild(near);
+    return panel;
+  }
+
+  function appendExplanation(li, x, source) {
+    var link = document.createElement('button');
+    link.type = 'button';
+    link.className = 'why-link';
+    link.textContent = MSG.why;
+    link.setAttribute('aria-expanded', 'false');
+    var panel = explanationPanel(x, source);
+    panel.hidden = true;
+    link.addEventListener('click', function () {
+      panel.hidden = !panel.hidden;
+      link.setAttribute('aria-expanded', panel.hidden ? 'false' : 'true');
+    });
+    li.appendChild(link);
+    li.appendChild(panel);
+  }
+
   function renderMessage(m) {
     var li = document.createElement('li');
     li.className = 'msg ' + m.who;
@@ -164,6 +274,7 @@
     bubble.appendChild(document.createTextNode(m.text));
     li.appendChild(bubble);
     if (m.who === 'bot') { li.appendChild(metaLine(m)); }
+    if (m.who === 'bot' && m.explanation) { appendExplanation(li, m.explanation, m.source); }
     el.transcript.appendChild(li);
     el.empty.hidden = true;
     return li;
@@ -230,6 +341,7 @@
 
     var body = { query: query };
     if (sessionId) { body.session_id = sessionId; }
+    if (el.explain.checked) { body.explain = true; }
 
     fetchWithTimeout('/v1/chat', {
       method: 'POST',
@@ -254,7 +366,8 @@
       transcript.push({ who: 'user', text: q });
       var m = {
         who: 'bot', text: reply.answer, intent: reply.intent, audience: reply.audience, source: reply.source,
-        fallbackReason: reply.fallback_reason || null, contextLost: !!reply.context_lost, turn: reply.turn
+        fallbackReason: reply.fallback_reason || null, contextLost: !!reply.context_lost, turn: reply.turn,
+        explanation: reply.explanation || null
       };
       transcript.push(m);
       saveTranscript();
@@ -283,7 +396,9 @@
           break;
         case 503:
           var after = parseInt(res.headers.get('Retry-After') || '1', 10);
-          showAlert('busy', MSG.busy + '，约 ' + (after > 0 ? after : 1) + ' 秒后点击“重试”', true);
+          // an explain request refused while explanations are busy: the same question without it is answered
+          showAlert('busy', (body.explain ? MSG.explainBusy : MSG.busy) + '，约 ' + (after > 0 ? after : 1) +
+            ' 秒后点击“重试”', true);
           break;
         case 400:
           showAlert('request', '问题无法处理：' + (error.message || '请求格式有误'), false);
@@ -381,7 +496,7 @@
     ['token', 'tokenPanel:token-panel', 'tokenState:token-state', 'notice', 'alert', 'alertText:alert-text',
       'alertRetry:alert-retry', 'transcript', 'empty', 'form:ask-form', 'query', 'send', 'sessionId:session-id',
       'sessionState:session-state', 'sessionDetails:session-details',
-      'newChat:new-chat'].forEach(function (spec) {
+      'newChat:new-chat', 'explain'].forEach(function (spec) {
       var parts = spec.split(':');
       el[parts[0]] = document.getElementById(parts[1] || parts[0]);
     });
@@ -406,6 +521,10 @@
       send(el.query.value || lastQuery);
     });
     el.newChat.addEventListener('click', newChat);
+    el.explain.checked = storageGet(localStorage, EXPLAIN_KEY) === '1';
+    el.explain.addEventListener('change', function () {
+      storageSet(localStorage, EXPLAIN_KEY, el.explain.checked ? '1' : null);
+    });
     Array.prototype.forEach.call(document.querySelectorAll('.suggestion'), function (b) {
       b.addEventListener('click', function () { send(b.textContent); });
     });

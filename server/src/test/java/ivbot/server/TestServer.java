@@ -9,6 +9,7 @@ import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
+import ivbot.server.explain.Explainer;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.http.StaticContent;
 import ivbot.server.kb.KnowledgeBase;
@@ -45,6 +46,7 @@ public final class TestServer implements AutoCloseable
     final ChatService chat;
     final IvbotServer server;
     final MetricsReporter reporter;
+    final Explainer explainer;
 
     private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
         final StaticContent pages)
@@ -62,11 +64,24 @@ public final class TestServer implements AutoCloseable
         final StaticContent pages, final java.util.function.Consumer<ivbot.server.events.TurnRecord> events,
         final java.util.function.Supplier<KnowledgeBase> knowledgeBase)
     {
+        this(store, config, classifier, pages, events, knowledgeBase, null);
+    }
+
+    private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
+        final StaticContent pages, final java.util.function.Consumer<ivbot.server.events.TurnRecord> events,
+        final java.util.function.Supplier<KnowledgeBase> knowledgeBase,
+        final java.util.function.Function<ServerMetrics, Explainer> explainers)
+    {
         this.store = store;
         final ServerMetrics metrics = new ServerMetrics();
+        this.explainer = explainers == null ? null : explainers.apply(metrics);
         this.chat = new ChatService(store, classifier, new DialogManager(), knowledgeBase, System::currentTimeMillis,
-            metrics, events);
+            metrics, events, explainer);
         this.reporter = new MetricsReporter(metrics, classifier, store, System::nanoTime);
+        if (explainer != null)
+        {
+            explainer.register(reporter);
+        }
         try
         {
             final JwtAuthenticator authenticator = JwtAuthenticator.hmac(SECRET, System::currentTimeMillis);
@@ -174,6 +189,35 @@ public final class TestServer implements AutoCloseable
         config.ioThreads = 2;
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
         return new TestServer(store, config.conclude(), classifier, null, record -> { }, knowledgeBase);
+    }
+
+    /**
+     * A server on the in-process store with {@code classifier} and the explainer {@code explainers} makes on
+     * the server's metrics (closed with the server).
+     */
+    public static TestServer startWithExplainer(final IntentClassifier classifier,
+        final java.util.function.Function<ServerMetrics, Explainer> explainers)
+    {
+        return startWithExplainer(classifier, explainers, null);
+    }
+
+    /**
+     * As {@link #startWithExplainer(IntentClassifier, java.util.function.Function)}, with a chat page that
+     * carries {@code devToken} (or none when {@code null}), as in dev mode.
+     */
+    public static TestServer startWithExplainer(final IntentClassifier classifier,
+        final java.util.function.Function<ServerMetrics, Explainer> explainers, final String devToken)
+    {
+        final ServerConfig config = new ServerConfig();
+        config.userRatePerSecond = 0;
+        config.addressRatePerSecond = 0;
+        config.maxConnectionsPerAddress = Integer.MAX_VALUE;
+        config.host = "127.0.0.1";
+        config.port = 0;
+        config.ioThreads = 2;
+        config.knowledgeBaseDir = repoRoot().resolve("models/kb");
+        return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), classifier,
+            new StaticContent(devToken), record -> { }, TestServer::kb, explainers);
     }
 
     private static TestServer start0(final SessionStore store, final ServerConfig config,
@@ -295,6 +339,10 @@ public final class TestServer implements AutoCloseable
     public void close()
     {
         server.close();
+        if (explainer != null)
+        {
+            explainer.close();
+        }
         store.close();
     }
 }

@@ -39,6 +39,7 @@ import java.util.Set;
  *   labels.txt     one intent id a line           metrics.json    optional
  *   metrics.json   {"accuracy", "macro_f1", ...}  catalog.json    optional, as in the other form
  *   catalog.json   the label set ({@link IntentCatalog}); optional: without it, the caller's catalog
+ *   index.bin, index.tsv  optional in both forms: the training questions for explanations ({@link QuestionIndex})
  *
  * head.bin, little-endian:
  *   +--------+--------+--------+------------------------------+------------------+
@@ -202,6 +203,30 @@ public final class ModelPackage
         final float[] bias, final int maxLength, final float threshold, final float rulesThreshold, final ObjectNode metrics)
         throws IOException
     {
+        write(dir, encoder, catalog, weights, bias, maxLength, threshold, rulesThreshold, metrics, null);
+    }
+
+    /**
+     * Writes an ivbot package as {@link #write(Path, Encoder, IntentCatalog, float[], float[], int, float, float,
+     * ObjectNode)} does, with its training questions' {@link QuestionIndex} (for explanations) when given.
+     *
+     * @param dir       the package folder to make.
+     * @param encoder   the encoder the head was trained on.
+     * @param catalog   the label set, in the head's row order.
+     * @param weights   the head's weights, {@code [labels][hidden]} row-major.
+     * @param bias      the head's bias.
+     * @param maxLength the token limit.
+     * @param threshold the calibrated model confidence threshold.
+     * @param rulesThreshold the calibrated rule confidence from which the rules answer first.
+     * @param metrics   the metrics to write.
+     * @param index     the training questions' index, or {@code null} for none.
+     * @throws IOException when the folder exists or cannot be written.
+     */
+    public static void write(final Path dir, final Encoder encoder, final IntentCatalog catalog, final float[] weights,
+        final float[] bias, final int maxLength, final float threshold, final float rulesThreshold, final ObjectNode metrics,
+        final QuestionIndex index)
+        throws IOException
+    {
         if (Files.exists(dir))
         {
             throw new IOException("package " + dir + " already exists (versions are immutable: pick a new one)");
@@ -227,6 +252,10 @@ public final class ModelPackage
         catalog.write(staging.resolve(IntentCatalog.FILE));
         writeHead(staging.resolve(HEAD), catalog.size(), weights, bias);
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(staging.resolve(METRICS).toFile(), metrics);
+        if (index != null)
+        {
+            index.write(staging);
+        }
         Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 

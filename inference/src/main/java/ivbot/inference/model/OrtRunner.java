@@ -8,6 +8,7 @@ import ivbot.inference.tokenizer.WordPieceTokenizer;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +124,60 @@ final class OrtRunner implements AutoCloseable
     {
         final int batch = texts.size();
         final int seq = tokenizer.encodeBatch(contexts, texts, maxLength, inputIds, attentionMask, tokenTypeIds);
+        return runEncoded(batch, seq, out);
+    }
+
+    /**
+     * Encodes one turn as {@link #run(List, List, float[])} would, without running it.
+     *
+     * @param context segment A, {@code null} or empty for none.
+     * @param text    the normalised text.
+     * @return the turn's token ids and token types, unpadded, {@code [CLS]} and {@code [SEP]}s included.
+     */
+    EncodedTurn encode(final String context, final String text)
+    {
+        final int seq = tokenizer.encodeBatch(context == null ? null : List.of(context), List.of(text), maxLength,
+            inputIds, attentionMask, tokenTypeIds);
+        return new EncodedTurn(Arrays.copyOf(inputIds, seq), Arrays.copyOf(tokenTypeIds, seq));
+    }
+
+    /**
+     * Runs rows that all have one length and no padding, such as copies of one {@link #encode encoded} turn.
+     *
+     * @param ids      {@code rows * seq} token ids, row-major from row {@code first}.
+     * @param types    the token types, laid out as {@code ids}.
+     * @param first    the first row to run.
+     * @param rows     how many rows, at most {@link #maxBatchSize()}.
+     * @param seq      the row length, at most the runner's maximum length.
+     * @param out      receives {@code rows} rows of {@link #width()} floats, row-major.
+     * @return the row width.
+     * @throws OrtException when ONNX Runtime fails.
+     */
+    int runRows(final long[] ids, final long[] types, final int first, final int rows, final int seq, final float[] out)
+        throws OrtException
+    {
+        if (rows > maxBatchSize || seq > maxLength)
+        {
+            throw new IllegalArgumentException("rows=" + rows + ", seq=" + seq + " (expected: rows <= " + maxBatchSize +
+                ", seq <= " + maxLength + ")");
+        }
+        final int n = rows * seq;
+        System.arraycopy(ids, first * seq, inputIds, 0, n);
+        System.arraycopy(types, first * seq, tokenTypeIds, 0, n);
+        Arrays.fill(attentionMask, 0, n, 1L);
+        return runEncoded(rows, seq, out);
+    }
+
+    /**
+     * @return the tokenizer.
+     */
+    WordPieceTokenizer tokenizer()
+    {
+        return tokenizer;
+    }
+
+    private int runEncoded(final int batch, final int seq, final float[] out) throws OrtException
+    {
         final long[] shape = {batch, seq};
         final int n = batch * seq;
         final Map<String, OnnxTensor> inputs = new HashMap<>(4);
@@ -140,7 +195,7 @@ final class OrtRunner implements AutoCloseable
                 final long[] outShape = tensor.getInfo().getShape();
                 if (outShape.length != 2 || outShape[0] != batch)
                 {
-                    throw new OrtException("model output shape " + java.util.Arrays.toString(outShape) + " (expected: [" + batch + ", width])");
+                    throw new OrtException("model output shape " + Arrays.toString(outShape) + " (expected: [" + batch + ", width])");
                 }
                 final int rowWidth = (int)outShape[1];
                 final FloatBuffer floats = tensor.getFloatBuffer();
@@ -155,6 +210,16 @@ final class OrtRunner implements AutoCloseable
                 tensor.close();
             }
         }
+    }
+
+    /**
+     * One encoded turn.
+     *
+     * @param ids   token ids, {@code [CLS] [context [SEP]] text [SEP]}.
+     * @param types token types, 0 up to the first {@code [SEP]} of a pair, 1 after.
+     */
+    record EncodedTurn(long[] ids, long[] types)
+    {
     }
 
     @Override

@@ -10,6 +10,7 @@ import ivbot.inference.eval.LabelledQuery;
 import ivbot.inference.model.Embedder;
 import ivbot.inference.model.Encoder;
 import ivbot.inference.model.ModelPackage;
+import ivbot.inference.model.QuestionIndex;
 import ivbot.inference.rules.RuleClassifier;
 
 import java.io.IOException;
@@ -22,7 +23,8 @@ import java.util.function.Consumer;
 /**
  * {@code ivbot train}: embeds the training questions with the encoder, trains a softmax head on the
  * L2-normalised CLS vectors, measures it on the dev set, calibrates the confidence threshold on the dev
- * set, and writes a model package. The dev set is never trained on.
+ * set, and writes a model package with the training questions' {@link QuestionIndex}. The dev set is never
+ * trained on.
  * <p>
  * The label set is a catalog ({@code --catalog}): the head has one row per catalog intent, in index order,
  * every label of the training and dev TSVs must be one of its ids, and the package carries a copy of it.
@@ -150,8 +152,9 @@ public final class IntentTrainer
             .put("l2", settings.l2)
             .put("seed", settings.seed)
             .put("train_loss", round(loss));
+        // the training questions' vectors, kept for the nearest questions of an explanation
         ModelPackage.write(settings.out, encoder, catalog, head.weights(), head.bias(), settings.maxLength,
-            calibration.threshold(), calibration.rulesThreshold(), metrics);
+            calibration.threshold(), calibration.rulesThreshold(), metrics, QuestionIndex.of(encoder.id(), train, xTrain));
         log.accept("wrote " + settings.out);
         return metrics;
     }

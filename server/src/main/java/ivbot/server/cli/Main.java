@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code ivbot} command line: {@code serve}, {@code token}, {@code eval}, {@code eval-dialogs},
- * {@code train}; the {@code ivbot} script runs {@code bench} (the load harness, in the perf module) itself.
+ * {@code train}, {@code index}, {@code explain}; the {@code ivbot} script runs {@code bench} (the load harness, in the perf module) itself.
  */
 @Command(
     name = "ivbot",
@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     description = "Recruiting and HR-policy chat assistant server.",
     footer = {"", "Also: bench   Load harness (open or closed loop) against a running server; see 'ivbot bench --help'."},
     subcommands = {ServeCommand.class, TokenCommand.class, ModelCommand.class, EvalCommand.class, EvalDialogsCommand.class,
-        TrainCommand.class})
+        TrainCommand.class, IndexCommand.class, ExplainCommand.class})
 public final class Main implements Runnable
 {
     @CommandLine.Spec

@@ -1,10 +1,12 @@
 package ivbot.server.cli;
 
 import ivbot.inference.IntentCatalog;
+import ivbot.server.explain.Explainer;
 import ivbot.server.intent.CanaryController;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.intent.ModelRuntime;
 import ivbot.server.kb.ServingSnapshots;
+import ivbot.server.metrics.ServerMetrics;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -127,6 +129,12 @@ final class ModelOptions
         return settings;
     }
 
+    @Option(names = "--explain-max-pending", defaultValue = "2", description = "Explanations (\"explain\": true) running or waiting at once, on their own thread; more get 503 busy (default: ${DEFAULT-VALUE}).")
+    int explainMaxPending;
+
+    @Option(names = "--explain-deadline-ms", defaultValue = "2000", description = "How long a reply waits for its explanation; past it the reply goes out with \"skipped\": \"deadline\" (default: ${DEFAULT-VALUE}).")
+    long explainDeadlineMs;
+
     /**
      * @param ioThreads event-loop threads, to size ONNX Runtime's threads.
      * @return the runtime settings.
@@ -175,10 +183,24 @@ final class ModelOptions
      */
     Started start(final int ioThreads, final ServingSnapshots snapshots) throws IOException
     {
+        return start(ioThreads, snapshots, null);
+    }
+
+    /**
+     * Starts the model runtime (unless {@code --no-model}) and builds the classifier and the explainer on it.
+     *
+     * @param ioThreads event-loop threads.
+     * @param snapshots the catalog, rules and knowledge base in service.
+     * @param metrics   where the explainer records its latency; {@code null} for no explainer.
+     * @return the runtime (or {@code null}), the classifier and the explainer (or {@code null}).
+     * @throws IOException when the gate data cannot be read.
+     */
+    Started start(final int ioThreads, final ServingSnapshots snapshots, final ServerMetrics metrics) throws IOException
+    {
         if (noModel)
         {
             return new Started(null, new IntentClassifier(snapshots::rules, null, 0, deadlineMs, topicConfidence, true,
-                Integer.MAX_VALUE));
+                Integer.MAX_VALUE), null);
         }
         final IntentClassifier[] classifier = new IntentClassifier[1];
         final ModelRuntime runtime = ModelRuntime.start(settings(ioThreads), snapshots::adopt, () ->
@@ -190,14 +212,22 @@ final class ModelOptions
         });
         classifier[0] = new IntentClassifier(snapshots::rules, runtime.agent(), cacheSize, deadlineMs, topicConfidence,
             rulesFirst, maxQueuedPerUser <= 0 ? Integer.MAX_VALUE : maxQueuedPerUser, runtime.canary());
-        return new Started(runtime, classifier[0]);
+        final Explainer.Settings explain = new Explainer.Settings();
+        explain.maxPending = explainMaxPending;
+        explain.deadlineMs = explainDeadlineMs;
+        explain.device = device;
+        explain.catalog = () -> snapshots.knowledgeBase().catalog();
+        // the explainer follows a swap by itself: it compares the serving package with its own before each explanation
+        return new Started(runtime, classifier[0],
+            metrics == null ? null : new Explainer(explain, runtime::servingPackage, metrics));
     }
 
     /**
      * @param runtime    the model runtime, or {@code null} with {@code --no-model}.
      * @param classifier the classifier.
+     * @param explainer  the explainer, or {@code null} with {@code --no-model}.
      */
-    record Started(ModelRuntime runtime, IntentClassifier classifier)
+    record Started(ModelRuntime runtime, IntentClassifier classifier, Explainer explainer)
     {
     }
 }

@@ -205,12 +205,17 @@ final class ServeCommand implements Callable<Integer>
                 Ticker.systemTicker()) :
             SessionStores.open(config.redisUri, config.sessionTtlSeconds, config.maxSessionsPerUser,
                 Duration.ofMillis(config.redisTimeoutMs), snapshots::intent);
-        final ModelOptions.Started started = model.start(config.ioThreads, snapshots);
         final ServerMetrics serverMetrics = new ServerMetrics();
+        final ModelOptions.Started started = model.start(config.ioThreads, snapshots, serverMetrics);
         final EventLog<TurnRecord> eventLog = eventLog();
         final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(), snapshots::knowledgeBase,
-            System::currentTimeMillis, serverMetrics, eventLog == null ? record -> { } : eventLog::offer);
+            System::currentTimeMillis, serverMetrics, eventLog == null ? record -> { } : eventLog::offer,
+            started.explainer());
         final MetricsReporter reporter = new MetricsReporter(serverMetrics, started.classifier(), store, System::nanoTime);
+        if (started.explainer() != null)
+        {
+            started.explainer().register(reporter);
+        }
         if (eventLog != null)
         {
             reporter
@@ -255,6 +260,10 @@ final class ServeCommand implements Callable<Integer>
         {
             server.close();
             jmx.close();
+            if (started.explainer() != null)
+            {
+                started.explainer().close();
+            }
             if (started.runtime() != null)
             {
                 started.runtime().close();

@@ -78,15 +78,17 @@ public final class ModelRuntime implements AutoCloseable
     private final ModelRepository repository;
     private final ScheduledExecutorService poller;
     private final CanaryController canary;
+    private final Path root;
 
     private ModelRuntime(final InferenceAgent agent, final AgentRunner runner, final ModelRepository repository,
-        final ScheduledExecutorService poller, final CanaryController canary)
+        final ScheduledExecutorService poller, final CanaryController canary, final Path root)
     {
         this.agent = agent;
         this.runner = runner;
         this.repository = repository;
         this.poller = poller;
         this.canary = canary;
+        this.root = root;
     }
 
     // ONNX Runtime's session creation needs more native stack than 1 MiB
@@ -258,7 +260,7 @@ public final class ModelRuntime implements AutoCloseable
                 }, settings.canaryEvaluateMs, settings.canaryEvaluateMs, TimeUnit.MILLISECONDS);
             }
         }
-        return new ModelRuntime(agent, runner, repository, poller, canary[0]);
+        return new ModelRuntime(agent, runner, repository, poller, canary[0], settings.repository);
     }
 
     /** @return the canary controller, or {@code null} when canaries are off. */
@@ -277,6 +279,17 @@ public final class ModelRuntime implements AutoCloseable
     public ModelRepository repository()
     {
         return repository;
+    }
+
+    /**
+     * @return the folder of the version in service, or {@code null} when none is; any thread (for a second
+     *         load of the same package, such as the explainer's).
+     */
+    public Path servingPackage()
+    {
+        // with canaries, the stable version: the one that answers everyone outside the canary cohort
+        final String version = repository.stableVersion();
+        return version == null ? null : root.resolve(version);
     }
 
     @Override

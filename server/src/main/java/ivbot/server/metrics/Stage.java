@@ -16,7 +16,12 @@ public enum Stage
     /** Time a model request waited in the queue. The inference thread. */
     QUEUE_WAIT("queue_wait", false),
     /** One ONNX Runtime call per batch. The inference thread. */
-    INFERENCE("inference", false);
+    INFERENCE("inference", false),
+    /**
+     * An explanation ({@code "explain": true}), from its submission to its result, waiting included. The
+     * explainer's thread, into {@link ServerMetrics}'s multi-writer recorder.
+     */
+    EXPLAIN("explain", true);
 
     private final String id;
     private final boolean eventLoop;

@@ -72,6 +72,35 @@ class CliTest
     }
 
     @Test
+    void shouldIndexAPackageThenExplainWithItsNearestQuestions(@TempDir final Path dir) throws Exception
+    {
+        final Path pkg = dir.resolve("20261125-1");
+        Files.createDirectories(pkg);
+        for (final String file : List.of("manifest.json", "labels.txt", "head.bin"))
+        {
+            Files.copy(TestServer.repoRoot().resolve("models/repository/intent/20261125-1").resolve(file), pkg.resolve(file));
+        }
+        final Path data = dir.resolve("few.tsv");
+        Files.writeString(data, "text\tintent\taudience\n婚假有几天\tleave_marriage\t\n公积金交多少\tsocial_insurance\t\n"
+            + "几点上班\twork_hours\t\n", StandardCharsets.UTF_8);
+        final Run index = run("index", "--package", pkg.toString(), "--data", data.toString(), "--threads", "1");
+        assertEquals(0, index.code, index.err);
+        assertTrue(index.out.startsWith("indexed 3 questions with bge-small-zh-v1.5-q"), index.out);
+        assertEquals("婚假有几天\tleave_marriage\n公积金交多少\tsocial_insurance\n几点上班\twork_hours\n",
+            Files.readString(pkg.resolve("index.tsv")));
+
+        final Run explain = run("explain", "--package", pkg.toString(), "--runs", "2", "婚假几天");
+        assertEquals(0, explain.code, explain.err);
+        final String[] lines = explain.out.split("\n");
+        assertEquals("package 20261125-1", lines[0]);
+        assertTrue(lines[1].startsWith("婚假几天\t{\"intent\":\"leave_marriage\""), lines[1]);
+        assertTrue(lines[1].contains("\"nearest\":[{\"text\":\"婚假有几天\",\"intent\":\"leave_marriage\""), lines[1]);
+        assertTrue(lines[2].matches("explain: median [0-9.]+ ms, p90 [0-9.]+ ms; predict \\(one query\\): median [0-9.]+ ms; "
+            + "ratio [0-9.]+x; 4\\.0 masked copies a query; 2 runs x 1 queries, interleaved, 1 ONNX Runtime thread\\(s\\)"),
+            lines[2]);
+    }
+
+    @Test
     void shouldSayWhichOptionNamedAMissingFile(@TempDir final Path dir)
     {
         final Path missing = dir.resolve("dev.tsv");

@@ -88,6 +88,16 @@ class ModelChatTest
         {
             shipped = versions.filter(p -> !p.getFileName().toString().startsWith(".")).max(Path::compareTo).orElseThrow();
         }
+        install(repository, version, threshold, shipped);
+    }
+
+    /**
+     * Copies the package {@code shipped} as {@code version} with the model's confidence threshold set to
+     * {@code threshold} and rules-first off.
+     */
+    static void install(final Path repository, final String version, final double threshold, final Path shipped)
+        throws IOException
+    {
         final Path staging = repository.resolve("." + version);
         Files.createDirectories(staging);
         try (Stream<Path> files = Files.list(shipped))

@@ -1,6 +1,10 @@
 package ivbot.server.web;
 
+import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.TestServer;
+import ivbot.server.explain.Explainer;
+import ivbot.server.intent.IntentClassifier;
+import ivbot.server.intent.ModelRuntime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,6 +51,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -250,6 +255,71 @@ class BrowserPagesTest
     }
 
     @Test
+    void shouldUnfoldWhyWithTheCharactersShadedByTheirWeight() throws IOException
+    {
+        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
+        settings.repository = TestServer.repoRoot().resolve("models/repository/intent");
+        settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
+        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
+        settings.device = "cpu";
+        settings.intraOpThreads = 1;
+        settings.pollMs = 0;
+        final Explainer.Settings explain = new Explainer.Settings();
+        explain.catalog = TestServer::catalog;
+        explain.deadlineMs = 30_000;
+        try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { });
+            TestServer modelServer = TestServer.startWithExplainer(
+                new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 1000, 10_000, 0.9f),
+                metrics -> new Explainer(explain, runtime::servingPackage, metrics), devToken))
+        {
+            open(modelServer.port(), "/");
+            final WebElement box = driver.findElement(By.id("explain"));
+            assertFalse(box.isSelected(), "explanations are asked for only once the box is ticked");
+            box.click();
+            assertEquals("1", storage("localStorage", "ivbot.explain"));
+            ask("病假工资怎么算");
+            final WebElement answer = waitForAnswers(1).get(0);
+            assertEquals("leave_sick", answer.getDomAttribute("data-intent"));
+            final WebElement panel = answer.findElement(By.cssSelector(".why-panel"));
+            assertFalse(panel.isDisplayed(), "folded until asked");
+            final WebElement why = answer.findElement(By.cssSelector(".why-link"));
+            assertEquals("为什么?", why.getText());
+            why.click();
+            wait.until(ExpectedConditions.visibilityOf(panel));
+            assertEquals("true", why.getDomAttribute("aria-expanded"));
+
+            final List<WebElement> tokens = panel.findElements(By.cssSelector(".saliency .token"));
+            assertEquals(7, tokens.size(), "one per character of 病假工资怎么算");
+            WebElement heaviest = tokens.get(0);
+            for (final WebElement token : tokens)
+            {
+                if (Double.parseDouble(token.getDomAttribute("data-weight")) >
+                    Double.parseDouble(heaviest.getDomAttribute("data-weight")))
+                {
+                    heaviest = token;
+                }
+            }
+            assertTrue("病假".contains(heaviest.getText()), "the topic word is the darkest: " + heaviest.getText());
+            assertEquals("rgba(36, 87, 214, 0.55)", heaviest.getCssValue("background-color"),
+                "the heaviest token gets the full shade, set through CSSOM under the page's CSP");
+            final List<WebElement> top = panel.findElements(By.cssSelector(".why-top li"));
+            assertEquals(3, top.size());
+            assertTrue(top.get(0).getText().startsWith("病假 "), top.get(0).getText());
+            assertTrue(top.get(0).getText().endsWith("%"), top.get(0).getText());
+            assertTrue(panel.getText().contains("最相近的训练问题"), panel.getText());
+            screenshot("chat-why");
+
+            box.click();
+            assertNull(storage("localStorage", "ivbot.explain"));
+            ask("婚假几天");
+            final WebElement plain = waitForAnswers(2).get(1);
+            assertEquals("leave_marriage", plain.getDomAttribute("data-intent"));
+            assertTrue(plain.findElements(By.cssSelector(".why-link")).isEmpty(), "no explanation asked, none shown");
+            assertNoPageErrors(false);
+        }
+    }
+
+    @Test
     void shouldDrawTheOperatorChart() throws IOException, InterruptedException
     {
         final HttpClient http = HttpClient.newHttpClient();
@@ -301,7 +371,12 @@ class BrowserPagesTest
 
     private void open(final String path)
     {
-        driver.get("http://127.0.0.1:" + server.port() + path);
+        open(server.port(), path);
+    }
+
+    private void open(final int port, final String path)
+    {
+        driver.get("http://127.0.0.1:" + port + path);
         wait.until(d -> "complete".equals(script("return document.readyState;")));
     }
 
