@@ -1,15 +1,12 @@
 package ivbot.trainer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import ivbot.inference.Intent;
 import ivbot.inference.IntentCatalog;
 import ivbot.inference.TextNormalizer;
+import ivbot.inference.eval.DialogFile;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +20,6 @@ import java.util.List;
  */
 final class DialogTurns
 {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
-
     private DialogTurns()
     {
     }
@@ -39,39 +34,24 @@ final class DialogTurns
     static List<FineTuner.Example> read(final Path file, final IntentCatalog catalog) throws IOException
     {
         final List<FineTuner.Example> examples = new ArrayList<>();
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        DialogFile.forEach(file, (number, dialog) ->
         {
-            String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null)
+            Intent topic = null;
+            for (final JsonNode turn : dialog.path("turns"))
             {
-                number++;
-                if (line.isBlank())
+                final Intent intent = catalog.fromId(turn.path("intent").asText(""));
+                if (intent == null)
                 {
-                    continue;
+                    throw new IOException(file + ":" + number + ": unknown intent '" + turn.path("intent").asText("") + "'");
                 }
-                final JsonNode turns = MAPPER.readTree(line).path("turns");
-                if (!turns.isArray())
+                examples.add(new FineTuner.Example(topic == null ? null : topic.zh(),
+                    TextNormalizer.normalize(turn.path("text").asText("")), intent));
+                if (intent.isPolicy())
                 {
-                    throw new IOException(file + ":" + number + ": a dialog needs a \"turns\" array");
-                }
-                Intent topic = null;
-                for (final JsonNode turn : turns)
-                {
-                    final Intent intent = catalog.fromId(turn.path("intent").asText(""));
-                    if (intent == null)
-                    {
-                        throw new IOException(file + ":" + number + ": unknown intent '" + turn.path("intent").asText("") + "'");
-                    }
-                    examples.add(new FineTuner.Example(topic == null ? null : topic.zh(),
-                        TextNormalizer.normalize(turn.path("text").asText("")), intent));
-                    if (intent.isPolicy())
-                    {
-                        topic = intent;
-                    }
+                    topic = intent;
                 }
             }
-        }
+        });
         return examples;
     }
 }

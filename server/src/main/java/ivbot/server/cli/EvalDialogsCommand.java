@@ -1,8 +1,8 @@
 package ivbot.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import ivbot.inference.eval.DialogFile;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 import ivbot.server.ChatService;
@@ -15,10 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -89,56 +86,38 @@ final class EvalDialogsCommand implements Callable<Integer>
      */
     static String run(final ChatService chat, final Path file, final ScheduledExecutorService loop) throws IOException
     {
-        final ObjectMapper mapper = new ObjectMapper();
         final Principal principal = new Principal("eval", null, Long.MAX_VALUE);
         final StringBuilder out = new StringBuilder();
-        int dialogs = 0;
-        int turns = 0;
-        int right = 0;
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        final int[] turns = new int[1];
+        final int[] right = new int[1];
+        final int dialogs = DialogFile.forEach(file, (number, dialog) ->
         {
-            String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null)
+            String sessionId = "";
+            int index = 0;
+            for (final JsonNode turn : dialog.path("turns"))
             {
-                number++;
-                if (line.isBlank())
+                index++;
+                final ChatReply reply = chat.chat(principal, ChatRequest.newBuilder()
+                    .setSessionId(sessionId).setQuery(turn.path("text").asText()).build(), System.nanoTime(), loop).join();
+                sessionId = reply.getSessionId();
+                final String intent = turn.path("intent").asText();
+                final String audience = turn.path("audience").isNull() ? "" : turn.path("audience").asText("");
+                turns[0]++;
+                if (intent.equals(reply.getIntent()) && audience.equals(reply.getAudience()))
                 {
-                    continue;
+                    right[0]++;
                 }
-                final JsonNode dialog = mapper.readTree(line);
-                if (!dialog.path("turns").isArray())
+                else
                 {
-                    throw new IOException(file + ":" + number + ": a dialog needs a \"turns\" array");
-                }
-                dialogs++;
-                String sessionId = "";
-                int index = 0;
-                for (final JsonNode turn : dialog.path("turns"))
-                {
-                    index++;
-                    final ChatReply reply = chat.chat(principal, ChatRequest.newBuilder()
-                        .setSessionId(sessionId).setQuery(turn.path("text").asText()).build(), System.nanoTime(), loop).join();
-                    sessionId = reply.getSessionId();
-                    final String intent = turn.path("intent").asText();
-                    final String audience = turn.path("audience").isNull() ? "" : turn.path("audience").asText("");
-                    turns++;
-                    if (intent.equals(reply.getIntent()) && audience.equals(reply.getAudience()))
-                    {
-                        right++;
-                    }
-                    else
-                    {
-                        out.append(String.format(Locale.ROOT, "miss %s turn %d: %s expected %s/%s got %s/%s%n",
-                            dialog.path("id").asText(), index, turn.path("text").asText(), intent,
-                            audience.isEmpty() ? "-" : audience, reply.getIntent(),
-                            reply.getAudience().isEmpty() ? "-" : reply.getAudience()));
-                    }
+                    out.append(String.format(Locale.ROOT, "miss %s turn %d: %s expected %s/%s got %s/%s%n",
+                        dialog.path("id").asText(), index, turn.path("text").asText(), intent,
+                        audience.isEmpty() ? "-" : audience, reply.getIntent(),
+                        reply.getAudience().isEmpty() ? "-" : reply.getAudience()));
                 }
             }
-        }
+        });
         out.append(String.format(Locale.ROOT, "turn_accuracy=%.4f turns=%d dialogs=%d",
-            turns == 0 ? 0.0 : (double)right / turns, turns, dialogs));
+            turns[0] == 0 ? 0.0 : (double)right[0] / turns[0], turns[0], dialogs));
         return out.toString();
     }
 }
