@@ -1,7 +1,8 @@
 /*
  * The operator dashboard: polls GET /v1/ops/stats every 2 s with the bearer token (the one the chat page
  * keeps in localStorage, or one typed here), keeps the last 5 minutes of QPS and P50/P99 and draws them
- * on canvases by hand; fallback reasons and batch sizes are bar lists.
+ * on canvases by hand; fallback reasons and batch sizes are bar lists; with canary releases on and an admin
+ * token, the stable and candidate model versions side by side (GET /v1/admin/model).
  */
 (function () {
   'use strict';
@@ -26,6 +27,8 @@
   var timer = null;
   var generation = 0;
   var stopped = false;
+  // no canary releases on this server (or no admin role): the release panel is not asked for again
+  var releaseOff = false;
 
   function storageGet(key) {
     try { return localStorage.getItem(key); } catch (e) { return null; }
@@ -266,6 +269,65 @@
     drawCharts();
   }
 
+  var STATE_ZH = { idle: '仅稳定版', soaking: '候选版灰度中', paused: '灰度已暂停' };
+
+  function releaseRow(label, stable, candidate) {
+    var tr = document.createElement('tr');
+    [label, stable, candidate].forEach(function (text, i) {
+      var cell = document.createElement(i === 0 ? 'th' : 'td');
+      cell.textContent = text;
+      if (i > 0) { cell.className = 'num'; }
+      tr.appendChild(cell);
+    });
+    return tr;
+  }
+
+  // the two model versions side by side, from GET /v1/admin/model (a token with the admin role); hidden when
+  // canary releases are off, a note when the token may not see them
+  function renderRelease(status, code) {
+    if (status && status.state === 'off') { el.release.hidden = true; releaseOff = true; return; }
+    // a token without the admin role will not get one by asking again: stop until the next connect
+    if (code === 403) { releaseOff = true; }
+    el.release.hidden = false;
+    el.releaseRows.textContent = '';
+    if (!status) {
+      el.releaseState.textContent = '';
+      el.releaseNote.textContent = code === 403 ? '需要带 admin 角色的令牌才能查看灰度发布' : '灰度状态暂不可用（' + code + '）';
+      return;
+    }
+    var s = status.cohorts && status.cohorts.stable || {};
+    var c = status.cohorts && status.cohorts.canary || {};
+    var ms = function (v) { return v === null || v === undefined ? '—' : fmt(v, 2) + ' ms'; };
+    el.releaseState.textContent = STATE_ZH[status.state] || status.state;
+    [releaseRow('版本', status.stable || '—', status.candidate || '—'),
+      releaseRow('流量占比', pct(1 - status.share), status.candidate ? pct(status.share) : '—'),
+      releaseRow('模型轮次', fmt(s.turns || 0, 0), fmt(c.turns || 0, 0)),
+      releaseRow('P99', ms(s.p99_ms), ms(c.p99_ms)),
+      releaseRow('降级占比', pct(s.fallback_share || 0), pct(c.fallback_share || 0)),
+      releaseRow('错误占比', pct(s.error_share || 0), pct(c.error_share || 0))
+    ].forEach(function (row) { el.releaseRows.appendChild(row); });
+    var note = '影子流量一致率 ' + (status.agreement === null ? '—' : pct(status.agreement)) + '（' + fmt(status.shadowed, 0) + ' 条）';
+    if (status.candidate) { note += ' · 灰度剩余 ' + duration(status.soak_left_s || 0); }
+    if (status.last) {
+      note += ' · 上次：' + status.last.version + (status.last.action === 'promoted' ? ' 已全量' : ' 已回滚') +
+        '（' + status.last.reason + '）';
+    }
+    el.releaseNote.textContent = note;
+  }
+
+  function pollRelease(token, gen) {
+    if (releaseOff) { return; }
+    fetch('/v1/admin/model', {
+      headers: { 'Authorization': 'Bearer ' + token },
+      cache: 'no-store',
+      credentials: 'omit'
+    }).then(function (res) {
+      if (gen !== generation) { return null; }
+      if (!res.ok) { renderRelease(null, res.status); return null; }
+      return res.json().then(function (data) { if (gen === generation) { renderRelease(data, 200); } });
+    }).catch(function () { /* the stats poll reports the network */ });
+  }
+
   function schedule(gen) {
     if (gen !== generation || stopped) { return; }
     timer = setTimeout(function () { poll(gen); }, POLL_MS);
@@ -307,6 +369,7 @@
         if (gen !== generation) { return; }
         el.token.setAttribute('aria-invalid', 'false');
         render(data);
+        pollRelease(token, gen);
         document.body.setAttribute('data-updated', String(Date.now()));
         setStatus('已连接 · 每 2 秒刷新 · 更新于 ' + clock(new Date()), 'ok');
       });
@@ -321,6 +384,7 @@
   function connect() {
     generation++;
     stopped = false;
+    releaseOff = false;
     if (timer) { clearTimeout(timer); timer = null; }
     storageSet(TOKEN_KEY, el.token.value.trim());
     setStatus('正在连接…', '');
@@ -331,7 +395,8 @@
     ['token', 'status', 'form:token-form', 'qps:m-qps', 'p50:m-p50', 'p99:m-p99', 'total:m-total',
       'fallback:m-fallback', 'cache:m-cache', 'model:m-model', 'device:m-device', 'store:m-store',
       'storeState:m-store-state', 'uptime:m-uptime', 'qpsChart:qps-chart', 'latencyChart:latency-chart',
-      'fallbackBars:fallback-bars', 'batchBars:batch-bars', 'batchSummary:batch-summary'].forEach(function (spec) {
+      'fallbackBars:fallback-bars', 'batchBars:batch-bars', 'batchSummary:batch-summary', 'release:release',
+      'releaseRows:release-rows', 'releaseState:release-state', 'releaseNote:release-note'].forEach(function (spec) {
       var parts = spec.split(':');
       el[parts[0]] = document.getElementById(parts[1] || parts[0]);
     });

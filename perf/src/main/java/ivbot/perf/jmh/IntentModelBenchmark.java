@@ -76,6 +76,10 @@ public class IntentModelBenchmark
     @Param({""})
     public String queries;
 
+    /** The package version under {@code models/repository/intent}; empty = the newest. */
+    @Param({""})
+    public String version;
+
     private IntentModel model;
     private List<List<String>> batches;
     private Prediction[] out;
@@ -109,7 +113,8 @@ public class IntentModelBenchmark
     {
         final Path home = Path.of(System.getProperty("ivbot.home", "."));
         final int threads = intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
-        model = ModelPackage.load(newestVersion(home.resolve("models/repository/intent")),
+        final Path repository = home.resolve("models/repository/intent");
+        model = ModelPackage.load(version.isEmpty() ? newestVersion(repository) : repository.resolve(version),
             IntentCatalog.load(home.resolve("models/catalog.json")), "cpu", threads, batchSize);
         final List<String> texts = QueryFile.load(queries.isEmpty() ? home.resolve("models/data/dev.tsv") : Path.of(queries));
         // as many batches as queries, so every query starts a batch once and batches differ in their padding

@@ -18,7 +18,8 @@ import java.util.concurrent.CompletableFuture;
  *   POST /v1/admin/model/resume     the soak goes on
  * </pre>
  * A command answers the status after it; one with nothing to act on (no candidate, not paused) is 409. With canaries
- * off ({@code --canary off}, or no model) every path is 404. Stateless.
+ * off ({@code --canary off}, or no model) the status is {@code {"state": "off"}} and every command is 404, for any
+ * valid token. Stateless.
  */
 final class AdminRoute implements HttpRoute
 {
@@ -42,13 +43,19 @@ final class AdminRoute implements HttpRoute
     {
         final String command = exchange.path.equals(PREFIX) ? "" : exchange.path.substring(PREFIX.length() + 1);
         exchange.requireMethod(command.isEmpty() ? HttpMethod.GET : HttpMethod.POST);
-        if (!exchange.authenticate().hasRole(Principal.ADMIN))
-        {
-            throw ChatException.forbidden("model releases need a token with the '" + Principal.ADMIN + "' role");
-        }
+        final Principal principal = exchange.authenticate();
         if (canary == null)
         {
+            if (command.isEmpty())
+            {
+                // the operator page asks any server: one without canaries says so rather than failing
+                return CompletableFuture.completedFuture(new HttpAnswer.Status(200, "state", "off"));
+            }
             throw ChatException.notFound("canary releases are off (--canary off, or no model)");
+        }
+        if (!principal.hasRole(Principal.ADMIN))
+        {
+            throw ChatException.forbidden("model releases need a token with the '" + Principal.ADMIN + "' role");
         }
         final boolean acted = switch (command)
         {

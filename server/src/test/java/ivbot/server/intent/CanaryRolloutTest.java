@@ -190,6 +190,19 @@ class CanaryRolloutTest
     }
 
     @Test
+    void shouldSayCanariesAreOffOnAServerWithoutThem() throws Exception
+    {
+        server = TestServer.start();
+        final String admin = TestServer.ISSUER.issue("release-manager", null, List.of("admin"), Duration.ofHours(1),
+            System.currentTimeMillis());
+        final HttpResponse<String> status = admin(TestServer.token("anyone"), "GET", "/v1/admin/model");
+        assertEquals(200, status.statusCode(), status.body());
+        assertEquals("off", JSON.readTree(status.body()).path("state").asText(), status.body());
+        assertEquals(404, admin(admin, "POST", "/v1/admin/model/promote").statusCode());
+        assertEquals(401, admin("not-a-token", "GET", "/v1/admin/model").statusCode());
+    }
+
+    @Test
     void shouldNeverServeACandidateWhoseShuffledHeadFailsTheDevGate(@TempDir final Path repository) throws Exception
     {
         start(repository, canary(0.5, 3_600_000, 0));

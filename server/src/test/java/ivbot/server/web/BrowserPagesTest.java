@@ -360,6 +360,8 @@ class BrowserPagesTest
         assertTrue(Long.parseLong(driver.findElement(By.id("m-total")).getText().replace(",", "")) >= 30);
         assertTrue(driver.findElement(By.id("m-store")).getText().contains("memory"));
         assertEquals("正常", driver.findElement(By.cssSelector("#m-store-state .badge")).getText());
+        // this server runs without canary releases: the release panel stays hidden (GET /v1/admin/model is 404)
+        assertTrue(!driver.findElement(By.id("release")).isDisplayed(), "the release panel is hidden without canaries");
         assertEquals(ivbot.inference.batch.FallbackReason.values().length,
             driver.findElements(By.cssSelector("#fallback-bars li.bar")).size());
         driver.manage().window().setSize(new Dimension(1280, 1400));
