@@ -111,7 +111,9 @@ class ServeProcessTest
             "--catalog", TestServer.repoRoot().resolve("models/catalog.json").toString(),
             "--metrics-interval-ms", "200",
             // canary releases on, with a soak that is over at once: a new version serves its cohort, then is promoted
-            "--canary", "on", "--canary-soak-s", "0", "--canary-min-turns", "0")
+            "--canary", "on", "--canary-soak-s", "0", "--canary-min-turns", "0",
+            // a short warm-up through the model path before the port opens
+            "--warmup-turns", "200")
             .redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile());
         builder.environment().put("IVBOT_STATE_DIR", state.toString());
         builder.environment().remove("IVBOT_JWT_SECRET");
@@ -187,6 +189,7 @@ class ServeProcessTest
         }
         final String log = Files.readString(dir.resolve("serve.log"));
         assertTrue(log.contains("shutdown: waited"), "one line says what the shutdown waited for:\n" + log);
+        assertTrue(log.contains("warmed up the model path with 200 turns"), "the warm-up ran before the port opened:\n" + log);
         assertEquals(143, serve.exitValue(), "exited by SIGTERM after its shutdown hook");
     }
 }

@@ -303,6 +303,7 @@ public final class TestServer implements AutoCloseable
         return java.util.Objects.requireNonNull(catalog().fromId(id), () -> "no intent '" + id + "' in models/catalog.json");
     }
 
+    /** @return the repository's knowledge base on its catalog, loaded once. */
     public static synchronized KnowledgeBase kb()
     {
         if (knowledgeBase == null)

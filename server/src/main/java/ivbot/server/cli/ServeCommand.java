@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import ivbot.server.ChatService;
 import ivbot.server.IvbotServer;
 import ivbot.server.ServerConfig;
+import ivbot.server.Warmup;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.JwtSecrets;
 import ivbot.server.auth.Principal;
@@ -114,6 +115,12 @@ final class ServeCommand implements Callable<Integer>
 
     @Option(names = "--trusted-proxy", split = ",", description = "Reverse proxy address(es) whose X-Forwarded-For names the client (for the per-address limits).")
     List<String> trustedProxies = new ArrayList<>();
+
+    @Option(names = "--warmup-turns", defaultValue = "2000", description = "Synthetic turns through the model path (the --gate-data questions, a private session store) before the port opens, so the first candidates do not wait for the JIT; 0 = none (default: ${DEFAULT-VALUE}).")
+    int warmupTurns;
+
+    @Option(names = "--warmup-max-ms", defaultValue = "30000", description = "The warm-up's time limit (default: ${DEFAULT-VALUE}).")
+    long warmupMaxMs;
 
     @Option(names = "--jmx-port", defaultValue = "0", description = "Serve remote JMX on 127.0.0.1 at this port, 0 = off (default: ${DEFAULT-VALUE}).")
     int jmxPort;
@@ -238,6 +245,10 @@ final class ServeCommand implements Callable<Integer>
         {
             registerCanary(reporter, started.runtime().canary());
         }
+        if (warmupTurns > 0 && started.runtime() != null && started.runtime().agent().model() != null)
+        {
+            warmUp(started, snapshots);
+        }
         // in dev mode the chat page carries the dev token, for clients on this machine only
         final IvbotServer server = new IvbotServer(config, chat, reporter, authenticator, new StaticContent(devToken)).start();
         final JmxExporter jmx = new JmxExporter(reporter, JmxExporter.platform()).register();
@@ -278,6 +289,33 @@ final class ServeCommand implements Callable<Integer>
         }, "ivbot-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private void warmUp(final ModelOptions.Started started, final ServingSnapshots snapshots) throws Exception
+    {
+        final List<String> questions = new java.util.ArrayList<>();
+        for (final String line : java.nio.file.Files.readAllLines(model.gateData, java.nio.charset.StandardCharsets.UTF_8))
+        {
+            final int tab = line.indexOf('\t');
+            if (tab > 0 && !line.startsWith("text\t"))
+            {
+                questions.add(line.substring(0, tab));
+            }
+        }
+        if (questions.isEmpty())
+        {
+            return;
+        }
+        try (InMemorySessionStore store = new InMemorySessionStore(10_000, 600, Ticker.systemTicker()))
+        {
+            // the serving classifier and model on a private store and metrics: nothing of it reaches a real session
+            final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(),
+                snapshots::knowledgeBase, System::currentTimeMillis, new ServerMetrics());
+            final Warmup.Result result = Warmup.run(chat, questions, warmupTurns, 16, warmupMaxMs);
+            started.classifier().clearCache();
+            System.out.println("ivbot: warmed up the model path with " + result.turns() + " turns in " + result.elapsedMs()
+                + " ms" + (result.failed() > 0 ? " (" + result.failed() + " failed)" : ""));
+        }
     }
 
     private static void registerCanary(final MetricsReporter reporter, final CanaryController canary)
