@@ -231,17 +231,20 @@ public final class Explainer implements AutoCloseable
         {
             thread.execute(() ->
             {
+                final Explanation explanation;
                 try
                 {
-                    final Explanation explanation = compute(result, context, query, intent, submittedNs);
-                    if (explanation != null)
-                    {
-                        deliver(loop, deadline, result, explanation);
-                    }
+                    explanation = compute(result, context, query, intent, submittedNs);
                 }
                 finally
                 {
+                    // the place is free once the work is: given back before the reply can reach the client, so
+                    // that client's next explain request finds it free
                     permit.done();
+                }
+                if (explanation != null)
+                {
+                    deliver(loop, deadline, result, explanation);
                 }
             });
         }
