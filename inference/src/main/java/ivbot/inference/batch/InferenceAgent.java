@@ -68,7 +68,6 @@ public final class InferenceAgent implements Agent
     private final List<InferenceRequest> batch;
     private final List<String> texts;
     private final List<String> contexts;
-    private boolean withContext;
     private final Prediction[] predictions;
     private final AtomicReference<BatchPredictor> pendingSwap = new AtomicReference<>();
     // candidate changes (set, drop, promote), run in order on the agent thread between two batches
@@ -546,7 +545,7 @@ public final class InferenceAgent implements Agent
         }
         texts.clear();
         contexts.clear();
-        withContext = false;
+        boolean withContext = false;
         for (int i = 0; i < size; i++)
         {
             final InferenceRequest request = batch.get(i);

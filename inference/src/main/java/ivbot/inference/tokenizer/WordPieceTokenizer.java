@@ -432,14 +432,7 @@ public final class WordPieceTokenizer
         // truncating while encoding keeps the same ids as HF's encode-then-truncate, without the tail's work
         cursor.reset(ids, offset, maxLength - 1);
         cursor.emit(clsId);
-        if (stripAccents)
-        {
-            feedTextStrippingAccents(cursor, text);
-        }
-        else
-        {
-            feedText(cursor, text);
-        }
+        feed(cursor, text);
         cursor.endWord();
         ids[offset + cursor.count] = sepId;
         return cursor.count + 1;
