@@ -63,22 +63,16 @@ public final class Warmup
             throw new IllegalArgumentException("questions is empty");
         }
         final long startNs = System.nanoTime();
-        final long deadlineNs = startNs + TimeUnit.MILLISECONDS.toNanos(maxMs);
-        final DefaultEventLoop loop = new DefaultEventLoop();
-        final AtomicInteger issued = new AtomicInteger();
-        final AtomicInteger answered = new AtomicInteger();
-        final AtomicInteger failed = new AtomicInteger();
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        final AtomicInteger running = new AtomicInteger(Math.max(1, concurrency));
+        final int users = Math.max(1, concurrency);
+        final Run run = new Run(chat, questions, turns, startNs + TimeUnit.MILLISECONDS.toNanos(maxMs), users);
         try
         {
-            for (int user = 0; user < Math.max(1, concurrency); user++)
+            for (int user = 0; user < users; user++)
             {
-                final int u = user;
-                loop.execute(() -> next(chat, questions, turns, deadlineNs, loop, new Principal("warmup-" + u, null,
-                    Long.MAX_VALUE), "", 0, issued, answered, failed, running, done));
+                final Principal principal = new Principal("warmup-" + user, null, Long.MAX_VALUE);
+                run.loop.execute(() -> run.next(principal, "", 0));
             }
-            done.get(maxMs + 10_000, TimeUnit.MILLISECONDS);
+            run.done.get(maxMs + 10_000, TimeUnit.MILLISECONDS);
         }
         catch (final java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex)
         {
@@ -86,48 +80,69 @@ public final class Warmup
         }
         finally
         {
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            run.loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
-        return new Result(answered.get(), failed.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
+        return new Result(run.answered.get(), run.failed.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
     }
 
-    private static void next(final ChatService chat, final List<String> questions, final int turns, final long deadlineNs,
-        final DefaultEventLoop loop, final Principal user, final String sessionId, final int turnInSession,
-        final AtomicInteger issued, final AtomicInteger answered, final AtomicInteger failed, final AtomicInteger running,
-        final CompletableFuture<Void> done)
+    /**
+     * One warm-up: its bounds and counters, and the event loop its turns run on. Each user's next turn is started
+     * on the loop when its last one completes.
+     */
+    private static final class Run
     {
-        final int n = issued.getAndIncrement();
-        if (n >= turns || System.nanoTime() >= deadlineNs)
+        final ChatService chat;
+        final List<String> questions;
+        final int turns;
+        final long deadlineNs;
+        final DefaultEventLoop loop = new DefaultEventLoop();
+        final AtomicInteger issued = new AtomicInteger();
+        final AtomicInteger answered = new AtomicInteger();
+        final AtomicInteger failed = new AtomicInteger();
+        final AtomicInteger running;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        Run(final ChatService chat, final List<String> questions, final int turns, final long deadlineNs, final int users)
         {
-            if (running.decrementAndGet() == 0)
-            {
-                done.complete(null);
-            }
-            return;
+            this.chat = chat;
+            this.questions = questions;
+            this.turns = turns;
+            this.deadlineNs = deadlineNs;
+            this.running = new AtomicInteger(users);
         }
-        final ChatRequest request = ChatRequest.newBuilder()
-            .setRequestId(n)
-            .setSessionId(turnInSession == 0 ? "" : sessionId)
-            .setQuery(questions.get(n % questions.size()) + " #" + n)
-            .build();
-        chat.chat(user, request, System.nanoTime(), loop).whenComplete((reply, error) ->
+
+        void next(final Principal user, final String sessionId, final int turnInSession)
         {
-            String session = "";
-            if (error == null)
+            final int n = issued.getAndIncrement();
+            if (n >= turns || System.nanoTime() >= deadlineNs)
             {
-                answered.incrementAndGet();
-                encode(reply);
-                session = reply.getSessionId();
+                if (running.decrementAndGet() == 0)
+                {
+                    done.complete(null);
+                }
+                return;
             }
-            else
+            final ChatRequest request = ChatRequest.newBuilder()
+                .setRequestId(n)
+                .setSessionId(turnInSession == 0 ? "" : sessionId)
+                .setQuery(questions.get(n % questions.size()) + " #" + n)
+                .build();
+            chat.chat(user, request, System.nanoTime(), loop).whenComplete((reply, error) ->
             {
-                failed.incrementAndGet();
-            }
-            final int following = error == null && turnInSession + 1 < TURNS_PER_SESSION ? turnInSession + 1 : 0;
-            final String nextSession = session;
-            loop.execute(() -> next(chat, questions, turns, deadlineNs, loop, user, nextSession, following, issued,
-                answered, failed, running, done));
-        });
+                if (error == null)
+                {
+                    answered.incrementAndGet();
+                    encode(reply);
+                }
+                else
+                {
+                    failed.incrementAndGet();
+                }
+                final int following = error == null && turnInSession + 1 < TURNS_PER_SESSION ? turnInSession + 1 : 0;
+                final String session = error == null ? reply.getSessionId() : "";
+                loop.execute(() -> next(user, session, following));
+            });
+        }
     }
 
     private static void encode(final ChatReply reply)

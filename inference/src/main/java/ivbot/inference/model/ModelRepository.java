@@ -108,6 +108,12 @@ public final class ModelRepository
         this.install = install;
     }
 
+    /** @return the labelled queries of the validation gate (the dev set), as given. */
+    public List<LabelledQuery> gateSet()
+    {
+        return gateSet;
+    }
+
     /** @return the version in service, or {@code null}. */
     public String servingVersion()
     {

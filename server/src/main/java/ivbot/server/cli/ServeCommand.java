@@ -1,6 +1,7 @@
 package ivbot.server.cli;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import ivbot.inference.eval.LabelledQuery;
 import ivbot.server.ChatService;
 import ivbot.server.IvbotServer;
 import ivbot.server.ServerConfig;
@@ -293,14 +294,11 @@ final class ServeCommand implements Callable<Integer>
 
     private void warmUp(final ModelOptions.Started started, final ServingSnapshots snapshots) throws Exception
     {
-        final List<String> questions = new java.util.ArrayList<>();
-        for (final String line : java.nio.file.Files.readAllLines(model.gateData, java.nio.charset.StandardCharsets.UTF_8))
+        final List<String> questions = new ArrayList<>();
+        // the gate set the model runtime has read already
+        for (final LabelledQuery row : started.runtime().repository().gateSet())
         {
-            final int tab = line.indexOf('\t');
-            if (tab > 0 && !line.startsWith("text\t"))
-            {
-                questions.add(line.substring(0, tab));
-            }
+            questions.add(row.text());
         }
         if (questions.isEmpty())
         {
@@ -326,11 +324,10 @@ final class ServeCommand implements Callable<Integer>
             .register("ivbot_canary_promotions_total", "counter", "Candidates promoted to stable.", "", canary::promotions)
             .register("ivbot_canary_shadowed_total", "counter",
                 "Stable-cohort queries the candidate also scored (shadow), since the candidate arrived.", "",
-                () -> canary.status().shadowed())
+                canary::shadowed)
             .register("ivbot_canary_shadow_agreed_total", "counter",
                 "Shadowed queries on which the candidate agreed with stable, since the candidate arrived.", "",
-                () -> Math.round(canary.status().shadowed() * (Double.isNaN(canary.status().agreement()) ? 0 :
-                    canary.status().agreement())));
+                canary::shadowAgreed);
         for (final String reason : CanaryController.ROLLBACK_REASONS)
         {
             reporter.register("ivbot_canary_rollbacks_total", "counter",
@@ -342,20 +339,14 @@ final class ServeCommand implements Callable<Integer>
             final boolean isCanary = "canary".equals(cohort);
             reporter
                 .register("ivbot_canary_turns_total", "counter", "Model turns by cohort since the candidate arrived.",
-                    "cohort=\"" + cohort + "\"", () -> cohortOf(canary, isCanary).turns())
+                    "cohort=\"" + cohort + "\"", () -> canary.cohort(isCanary).turns())
                 .register("ivbot_canary_model_p99_us", "gauge", "Model-stage P99 by cohort since the candidate arrived, microseconds.",
                     "cohort=\"" + cohort + "\"", () ->
                     {
-                        final double p99 = cohortOf(canary, isCanary).p99Ms();
+                        final double p99 = canary.cohort(isCanary).p99Ms();
                         return Double.isNaN(p99) ? 0 : Math.round(p99 * 1000);
                     });
         }
-    }
-
-    private static CanaryController.Cohort cohortOf(final CanaryController canary, final boolean isCanary)
-    {
-        final CanaryController.Status status = canary.status();
-        return isCanary ? status.canary() : status.stable();
     }
 
     private EventLog<TurnRecord> eventLog() throws IOException

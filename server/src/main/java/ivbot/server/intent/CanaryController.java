@@ -141,9 +141,10 @@ public final class CanaryController
      * @param turns     turns sent to the model (answered or fallen back).
      * @param fallbacks of those, turns that fell back for deadline or queue_full.
      * @param errors    of those, turns failed by the model.
+     * @param answered  of those, turns the model answered (the P99's samples).
      * @param p99Ms     the model stage's P99, milliseconds; {@code NaN} before any answer.
      */
-    public record Cohort(long turns, long fallbacks, long errors, double p99Ms)
+    public record Cohort(long turns, long fallbacks, long errors, long answered, double p99Ms)
     {
         /** @return fallbacks over turns, 0 with no turns. */
         public double fallbackShare()
@@ -399,7 +400,7 @@ public final class CanaryController
                     canary.fallbackShare(), stable.fallbackShare(), settings.maxFallbackIncrease));
             }
         }
-        if (stableStats.answered() >= n && canaryStats.answered() >= n && canary.p99Ms > stable.p99Ms * settings.maxP99Ratio)
+        if (stable.answered >= n && canary.answered >= n && canary.p99Ms > stable.p99Ms * settings.maxP99Ratio)
         {
             return rollback("p99", String.format(Locale.ROOT, "P99 %.2f ms, stable %.2f ms (x%.2f allowed)",
                 canary.p99Ms, stable.p99Ms, settings.maxP99Ratio));
@@ -410,7 +411,7 @@ public final class CanaryController
             return rollback("agreement", String.format(Locale.ROOT, "agrees with stable on %.4f of %d shadowed queries (%.4f needed)",
                 agreed.sum() / (double)shadows, shadows, settings.minAgreement));
         }
-        if (clockMs.getAsLong() - soakStartMs >= settings.soakMs && canaryStats.answered() >= settings.minTurns)
+        if (clockMs.getAsLong() - soakStartMs >= settings.soakMs && canary.answered >= settings.minTurns)
         {
             return promote("soak_passed", String.format(Locale.ROOT,
                 "%d canary turns, P99 %.2f ms (stable %.2f), fallback %.4f (%.4f), errors %.4f (%.4f), agreement %s",
@@ -510,6 +511,27 @@ public final class CanaryController
         throw new IllegalArgumentException("reason=" + reason + " (expected: one of " + List.of(ROLLBACK_REASONS) + ")");
     }
 
+    /**
+     * @param canary true for the canary cohort, false for stable.
+     * @return that cohort's figures since the candidate arrived.
+     */
+    public Cohort cohort(final boolean canary)
+    {
+        return (canary ? canaryStats : stableStats).snapshot();
+    }
+
+    /** @return shadowed queries scored by the candidate since it arrived. */
+    public long shadowed()
+    {
+        return shadowed.sum();
+    }
+
+    /** @return of those, the ones on which it agreed with stable. */
+    public long shadowAgreed()
+    {
+        return agreed.sum();
+    }
+
     /** @return promotions so far. */
     public long promotions()
     {
@@ -571,15 +593,8 @@ public final class CanaryController
         {
             interval = latencyUs.getIntervalHistogram(interval);
             total.add(interval);
-            return new Cohort(turns.sum(), fallbacks.sum(), errors.sum(),
+            return new Cohort(turns.sum(), fallbacks.sum(), errors.sum(), total.getTotalCount(),
                 total.getTotalCount() == 0 ? Double.NaN : total.getValueAtPercentile(99.0) / 1000.0);
-        }
-
-        synchronized long answered()
-        {
-            interval = latencyUs.getIntervalHistogram(interval);
-            total.add(interval);
-            return total.getTotalCount();
         }
 
         synchronized void reset()
