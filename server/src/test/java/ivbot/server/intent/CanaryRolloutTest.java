@@ -31,7 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -68,16 +67,7 @@ class CanaryRolloutTest
 
     private static void copyFrozen(final Path repository, final String version) throws IOException
     {
-        final Path staging = repository.resolve("." + version);
-        Files.createDirectories(staging);
-        try (Stream<Path> files = Files.list(TestServer.repoRoot().resolve("models/repository/intent/" + STABLE)))
-        {
-            for (final Path file : (Iterable<Path>)files::iterator)
-            {
-                Files.copy(file, staging.resolve(file.getFileName()));
-            }
-        }
-        Files.move(staging, repository.resolve(version));
+        ModelChatTest.copyPackage(TestServer.repoRoot().resolve("models/repository/intent/" + STABLE), repository, version);
     }
 
     private static void setMaxLength(final Path repository, final String version, final int maxLength) throws IOException
@@ -123,13 +113,7 @@ class CanaryRolloutTest
 
     private JsonNode chat(final String token, final String query) throws IOException, InterruptedException
     {
-        final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + server.port() + "/v1/chat"))
-            .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("query", query).toString()))
-            .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return JSON.readTree(response.body());
+        return server.chat(client, token, JSON.createObjectNode().put("query", query).toString());
     }
 
     private HttpResponse<String> admin(final String token, final String method, final String path)

@@ -10,13 +10,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,32 +77,14 @@ class ContextModelChatTest
 
     private static String copyShipped(final Path repository) throws IOException
     {
-        final Path shipped;
-        try (Stream<Path> versions = Files.list(TestServer.repoRoot().resolve("models/repository/intent")))
-        {
-            shipped = versions.filter(p -> !p.getFileName().toString().startsWith(".")).max(Path::compareTo).orElseThrow();
-        }
-        final Path target = repository.resolve(shipped.getFileName());
-        Files.createDirectories(target);
-        try (Stream<Path> files = Files.list(shipped))
-        {
-            for (final Path file : (Iterable<Path>)files::iterator)
-            {
-                Files.copy(file, target.resolve(file.getFileName()));
-            }
-        }
+        final Path shipped = ModelChatTest.shippedPackage();
+        ModelChatTest.copyPackage(shipped, repository, shipped.getFileName().toString());
         return shipped.getFileName().toString();
     }
 
     private JsonNode chat(final String token, final String sessionId, final String query)
         throws IOException, InterruptedException
     {
-        final String body = JSON.createObjectNode().put("session_id", sessionId).put("query", query).toString();
-        final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + server.port() + "/v1/chat"))
-            .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return JSON.readTree(response.body());
+        return server.chat(client, token, JSON.createObjectNode().put("session_id", sessionId).put("query", query).toString());
     }
 }

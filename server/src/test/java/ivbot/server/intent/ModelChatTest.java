@@ -83,12 +83,41 @@ class ModelChatTest
      */
     static void install(final Path repository, final String version, final double threshold) throws IOException
     {
-        final Path shipped;
+        install(repository, version, threshold, shippedPackage());
+    }
+
+    /**
+     * @return the newest package under {@code models/repository/intent}: the one {@code serve} loads.
+     */
+    static Path shippedPackage() throws IOException
+    {
         try (Stream<Path> versions = Files.list(TestServer.repoRoot().resolve("models/repository/intent")))
         {
-            shipped = versions.filter(p -> !p.getFileName().toString().startsWith(".")).max(Path::compareTo).orElseThrow();
+            return versions.filter(p -> !p.getFileName().toString().startsWith(".")).max(Path::compareTo).orElseThrow();
         }
-        install(repository, version, threshold, shipped);
+    }
+
+    /**
+     * Copies the package {@code from} into {@code repository} as {@code version}, unchanged: into a hidden staging
+     * folder first, then moved into place, as a release would.
+     */
+    static void copyPackage(final Path from, final Path repository, final String version) throws IOException
+    {
+        Files.move(stage(from, repository, version), repository.resolve(version));
+    }
+
+    private static Path stage(final Path from, final Path repository, final String version) throws IOException
+    {
+        final Path staging = repository.resolve("." + version);
+        Files.createDirectories(staging);
+        try (Stream<Path> files = Files.list(from))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                Files.copy(file, staging.resolve(file.getFileName()));
+            }
+        }
+        return staging;
     }
 
     /**
@@ -98,15 +127,7 @@ class ModelChatTest
     static void install(final Path repository, final String version, final double threshold, final Path shipped)
         throws IOException
     {
-        final Path staging = repository.resolve("." + version);
-        Files.createDirectories(staging);
-        try (Stream<Path> files = Files.list(shipped))
-        {
-            for (final Path file : (Iterable<Path>)files::iterator)
-            {
-                Files.copy(file, staging.resolve(file.getFileName()));
-            }
-        }
+        final Path staging = stage(shipped, repository, version);
         final ObjectNode manifest = (ObjectNode)JSON.readTree(staging.resolve("manifest.json").toFile());
         manifest.put("threshold", threshold).put("rules_threshold", 2.0);
         JSON.writeValue(staging.resolve("manifest.json").toFile(), manifest);
