@@ -64,7 +64,6 @@ public final class TurnEventJson
         gen.writeStringField("fallback_reason", e.getFallbackReason());
         gen.writeStringField("model_version", e.getModelVersion());
         gen.writeStringField("cohort", e.getCohort());
-        gen.writeStringField("cohort", e.getCohort());
         gen.writeNumberField("latency_ms", e.getLatencyMs());
         gen.writeBooleanField("context_lost", e.getContextLost());
         gen.writeBooleanField("clarifying", e.getClarifying());
