@@ -2,6 +2,7 @@ package ivbot.server;
 
 import io.netty.util.concurrent.EventExecutor;
 import ivbot.inference.Audience;
+import ivbot.inference.batch.FallbackReason;
 import ivbot.inference.Intent;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
@@ -15,6 +16,7 @@ import ivbot.server.intent.IntentClassifier;
 import ivbot.server.kb.KnowledgeBase;
 import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.metrics.Stage;
+import ivbot.server.events.TurnEvents;
 import ivbot.server.events.TurnRecord;
 import ivbot.server.session.Session;
 import ivbot.server.session.SessionIds;
@@ -138,6 +140,14 @@ public final class ChatService
     public ivbot.server.intent.CanaryController canary()
     {
         return classifier.canary();
+    }
+
+    /**
+     * @return the catalog in service now.
+     */
+    public ivbot.inference.IntentCatalog catalog()
+    {
+        return knowledgeBase.get().catalog();
     }
 
     /**
@@ -323,6 +333,12 @@ public final class ChatService
             explainer.explain(permit, session == null || session.intent() == null ? null : session.intent().zh(),
                 request.getQuery(), reply.getIntent(), loop);
         final long writeStartNs = System.nanoTime();
+        // not understood: no topic, the fallback intent, a new topic named unsurely, or the rules standing in for a
+        // model that could not answer (a server without a model is answered by its rules as a matter of course: no
+        // stand-in); a follow-up that keeps the session's topic ("那实习生呢") is understood by the multi-turn rules
+        final boolean unknown = turn.intent() == null || turn.intent().equals(kb.catalog().fallback())
+            || turn.rule() == TurnResolution.Rule.NEW_TOPIC && turn.confidence() < TurnEvents.UNSURE_BELOW
+            || classification.fallback() != null && classification.fallback() != FallbackReason.NO_MODEL;
         // the write's completion comes on a Redis I/O thread: the reply is built (and later encoded) on the loop
         final CompletableFuture<ChatReply> written = store.save(next).handleAsync((ignored, error) ->
         {
@@ -351,14 +367,16 @@ public final class ChatService
             }
             // latency_ms: from the full request's arrival at the handler to this reply built on the loop, after
             // the session write; the transport's encoding and the socket write come after it
+            final long builtNs = System.nanoTime();
             final ChatReply built = reply
                 .setContextLost(contextLost || storeDown)
-                .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000.0)
+                .setLatencyMs((builtNs - startNanos) / 1_000_000.0)
                 .build();
             events.accept(new TurnRecord(clockMs.getAsLong(), sessionId, principal.subject(), turns, request.getQuery(),
                 built.getIntent(), built.getAudience(), built.getConfidence(), classification.margin(), built.getSource(),
                 built.getFallbackReason(), built.getModelVersion(), built.getLatencyMs(), built.getContextLost(),
-                turn.intent() == null, cohortOf(classification)));
+                turn.intent() == null, cohortOf(classification), unknown, (writeStartNs - startNanos) / 1_000_000.0,
+                (builtNs - writeStartNs) / 1_000_000.0));
             return built;
         }, onLoop(loop));
         // both complete on the loop: the combined reply does too

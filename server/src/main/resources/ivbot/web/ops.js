@@ -2,7 +2,9 @@
  * The operator dashboard: polls GET /v1/ops/stats every 2 s with the bearer token (the one the chat page
  * keeps in localStorage, or one typed here), keeps the last 5 minutes of QPS and P50/P99 and draws them
  * on canvases by hand; fallback reasons and batch sizes are bar lists; with canary releases on and an admin
- * token, the stable and candidate model versions side by side (GET /v1/admin/model).
+ * token, the stable and candidate model versions side by side (GET /v1/admin/model); every 10 s what was asked in
+ * the last hour, per intent, and the questions the assistant did not understand (GET /v1/ops/asked: from ClickHouse
+ * when the server has --analytics, from its own turns otherwise).
  */
 (function () {
   'use strict';
@@ -12,6 +14,7 @@
   var WINDOW_MS = 5 * 60 * 1000;
   var MIN_WINDOW_MS = 60 * 1000;
   var REQUEST_TIMEOUT_MS = 5000;
+  var ASKED_EVERY_MS = 10000;
   var COLORS = { qps: '#2457d6', p50: '#0f8a5f', p99: '#d9480f', grid: '#e3e8f0', axis: '#98a2b3', text: '#667085' };
   // display names only: the bars follow the reasons the server sends, so a new reason shows (by its id) untranslated
   var FALLBACK_ZH = { deadline: '超时', queue_full: '队列已满', model_error: '模型错误', no_model: '无可用模型', user_share: '单用户限额' };
@@ -29,6 +32,7 @@
   var stopped = false;
   // no canary releases on this server (or no admin role): the release panel is not asked for again
   var releaseOff = false;
+  var askedAt = 0;
 
   function storageGet(key) {
     try { return localStorage.getItem(key); } catch (e) { return null; }
@@ -328,6 +332,58 @@
     }).catch(function () { /* the stats poll reports the network */ });
   }
 
+  function renderAsked(data) {
+    var source = data.source === 'clickhouse' ? 'ClickHouse，所有实例' : data.source === 'server' ? '本实例' : '';
+    if (data.source === 'off') {
+      el.askedSummary.textContent = '（未记录对话事件）';
+      bars(el.askedBars, [], 'asked', '服务以 --events off 运行，没有统计');
+      el.unknownSummary.textContent = '';
+      el.unknownList.textContent = '';
+      return;
+    }
+    el.askedSummary.textContent = '（最近 ' + Math.round(data.window_s / 60) + ' 分钟，' + fmt(data.turns, 0) + ' 轮，' +
+      source + (data.note ? '；ClickHouse 不可用' : '') + '）';
+    el.askedSummary.title = data.note || '';
+    bars(el.askedBars, (data.intents || []).slice(0, 12).map(function (r) {
+      return { label: r.zh, value: r.turns, text: fmt(r.turns, 0) + ' · 均 ' + fmt(r.latency_mean_ms, 1) + ' ms · P99 ' +
+        fmt(r.latency_p99_ms, 1) + ' ms' };
+    }), 'asked', '还没有对话');
+    el.unknownSummary.textContent = '（' + fmt(data.unknown_turns || 0, 0) + ' 轮）';
+    el.unknownList.textContent = '';
+    var unknown = data.unknown || [];
+    if (!unknown.length) {
+      var none = document.createElement('li');
+      none.className = 'none';
+      none.textContent = '没有';
+      el.unknownList.appendChild(none);
+    }
+    unknown.forEach(function (q) {
+      var li = document.createElement('li');
+      var text = document.createElement('span');
+      text.className = 'question';
+      text.textContent = q.query;
+      var count = document.createElement('span');
+      count.className = 'bar-value';
+      count.textContent = '×' + q.count;
+      li.appendChild(text);
+      li.appendChild(count);
+      el.unknownList.appendChild(li);
+    });
+  }
+
+  function pollAsked(token, gen) {
+    if (Date.now() - askedAt < ASKED_EVERY_MS) { return; }
+    askedAt = Date.now();
+    fetch('/v1/ops/asked?minutes=60', {
+      headers: { 'Authorization': 'Bearer ' + token },
+      cache: 'no-store',
+      credentials: 'omit'
+    }).then(function (res) {
+      if (gen !== generation || !res.ok) { return null; }
+      return res.json().then(function (data) { if (gen === generation) { renderAsked(data); } });
+    }).catch(function () { /* the stats poll reports the network */ });
+  }
+
   function schedule(gen) {
     if (gen !== generation || stopped) { return; }
     timer = setTimeout(function () { poll(gen); }, POLL_MS);
@@ -370,6 +426,7 @@
         el.token.setAttribute('aria-invalid', 'false');
         render(data);
         pollRelease(token, gen);
+        pollAsked(token, gen);
         document.body.setAttribute('data-updated', String(Date.now()));
         setStatus('已连接 · 每 2 秒刷新 · 更新于 ' + clock(new Date()), 'ok');
       });
@@ -385,6 +442,7 @@
     generation++;
     stopped = false;
     releaseOff = false;
+    askedAt = 0;
     if (timer) { clearTimeout(timer); timer = null; }
     storageSet(TOKEN_KEY, el.token.value.trim());
     setStatus('正在连接…', '');
@@ -396,7 +454,9 @@
       'fallback:m-fallback', 'cache:m-cache', 'model:m-model', 'device:m-device', 'store:m-store',
       'storeState:m-store-state', 'uptime:m-uptime', 'qpsChart:qps-chart', 'latencyChart:latency-chart',
       'fallbackBars:fallback-bars', 'batchBars:batch-bars', 'batchSummary:batch-summary', 'release:release',
-      'releaseRows:release-rows', 'releaseState:release-state', 'releaseNote:release-note'].forEach(function (spec) {
+      'releaseRows:release-rows', 'releaseState:release-state', 'releaseNote:release-note',
+      'askedBars:asked-bars', 'askedSummary:asked-summary', 'unknownList:unknown-list',
+      'unknownSummary:unknown-summary'].forEach(function (spec) {
       var parts = spec.split(':');
       el[parts[0]] = document.getElementById(parts[1] || parts[0]);
     });

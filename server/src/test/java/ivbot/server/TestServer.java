@@ -9,6 +9,12 @@ import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.auth.JwtAuthenticator;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
+import ivbot.server.events.AskedStats;
+import ivbot.server.events.EventLog;
+import ivbot.server.events.EventSink;
+import ivbot.server.events.TurnEvents;
+import ivbot.server.events.TurnRecord;
+import ivbot.server.events.UserHasher;
 import ivbot.server.explain.Explainer;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.http.StaticContent;
@@ -47,6 +53,7 @@ public final class TestServer implements AutoCloseable
     final IvbotServer server;
     final MetricsReporter reporter;
     final Explainer explainer;
+    private EventLog<TurnRecord> eventLog;
 
     private TestServer(final SessionStore store, final ServerConfig config, final IntentClassifier classifier,
         final StaticContent pages)
@@ -121,12 +128,45 @@ public final class TestServer implements AutoCloseable
     }
 
     /**
-     * A server with the in-process store whose chat page carries {@code devToken}, as in dev mode.
+     * A server with the in-process store whose chat page carries {@code devToken}, as in dev mode, with turn events
+     * counted for the operator page ({@code /v1/ops/asked}) and written nowhere else.
      */
     public static TestServer startWithDevToken(final String devToken)
     {
-        return start(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), new ServerConfig(), rulesOnly(),
-            new StaticContent(devToken));
+        final AskedStats asked = new AskedStats(new DiscardSink(), System::currentTimeMillis);
+        final EventLog<TurnRecord> log = new EventLog<>(new TurnEvents(new UserHasher(SECRET)), asked, 4096, 5);
+        final ServerConfig config = new ServerConfig();
+        config.userRatePerSecond = 0;
+        config.addressRatePerSecond = 0;
+        config.maxConnectionsPerAddress = Integer.MAX_VALUE;
+        config.host = "127.0.0.1";
+        config.port = 0;
+        config.ioThreads = 2;
+        config.knowledgeBaseDir = repoRoot().resolve("models/kb");
+        final TestServer server = new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()),
+            config.conclude(), rulesOnly(), new StaticContent(devToken), log::offer);
+        server.reporter.asked(asked);
+        server.eventLog = log;
+        return server;
+    }
+
+    private static final class DiscardSink implements EventSink
+    {
+        @Override
+        public void write(final java.util.List<ivbot.proto.TurnEvent> events)
+        {
+        }
+
+        @Override
+        public String describe()
+        {
+            return "nowhere";
+        }
+
+        @Override
+        public void close()
+        {
+        }
     }
 
     /**
@@ -233,14 +273,14 @@ public final class TestServer implements AutoCloseable
     /**
      * @return the server's metrics reporter (tests call {@code roll()} instead of waiting for an interval).
      */
-    public MetricsReporter reporter()
-    {
-        return reporter;
-    }
-
     public ChatService chat()
     {
         return chat;
+    }
+
+    public MetricsReporter reporter()
+    {
+        return reporter;
     }
 
     public int port()
@@ -340,6 +380,10 @@ public final class TestServer implements AutoCloseable
     public void close()
     {
         server.close();
+        if (eventLog != null)
+        {
+            eventLog.close();
+        }
         if (explainer != null)
         {
             explainer.close();

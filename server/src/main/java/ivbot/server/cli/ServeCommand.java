@@ -11,6 +11,8 @@ import ivbot.server.auth.JwtSecrets;
 import ivbot.server.auth.Principal;
 import ivbot.server.auth.TokenIssuer;
 import ivbot.server.dialog.DialogManager;
+import ivbot.server.events.AskedStats;
+import ivbot.server.events.ClickHouseAsked;
 import ivbot.server.events.EventLog;
 import ivbot.server.events.EventSink;
 import ivbot.server.events.KafkaSink;
@@ -32,6 +34,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,6 +144,9 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--events-retention-days", defaultValue = "7", description = "Turn-event files older than this many days are deleted (default: ${DEFAULT-VALUE}).")
     int eventsRetentionDays;
 
+    @Option(names = "--analytics", description = "ClickHouse's HTTP address (http://host:port) that the analytics job fills: the operator page's \"什么在被问\" panel reads every instance's turns from it (default: this server's own turns).")
+    URI analytics;
+
     @Option(names = "--events-queue", defaultValue = "65536", description = "Turn events held for the writer; past it they are dropped and counted (default: ${DEFAULT-VALUE}).")
     int eventsQueue;
 
@@ -154,6 +160,7 @@ final class ServeCommand implements Callable<Integer>
 
     private String devToken;
     private KafkaSink kafka;
+    private AskedStats asked;
 
     @Override
     public Integer call() throws Exception
@@ -226,6 +233,8 @@ final class ServeCommand implements Callable<Integer>
         }
         if (eventLog != null)
         {
+            reporter.asked(analytics == null ? asked :
+                new ClickHouseAsked(analytics, asked, System::currentTimeMillis, () -> snapshots.knowledgeBase().catalog().fallback().id()));
             reporter
                 .register("ivbot_events_total", "counter", "Turn events by outcome: written, dropped (queue full), failed (sink).",
                     "outcome=\"written\"", eventLog::written)
@@ -370,9 +379,11 @@ final class ServeCommand implements Callable<Integer>
         {
             sink = new JsonLinesFileSink(dir, eventsMaxFileMb << 20, eventsRetentionDays, System::currentTimeMillis);
         }
+        // counted for the operator page's "什么在被问" panel on the writer thread, before they are written
+        asked = new AskedStats(sink, System::currentTimeMillis);
         // the writer looks for events every 50 ms when idle: an idle server wakes it 20 times a second, and an
         // event reaches its file or Kafka's producer within 50 ms (the producer lingers 20 ms more)
-        return new EventLog<>(new TurnEvents(new UserHasher(key)), sink, eventsQueue, EVENTS_IDLE_MS);
+        return new EventLog<>(new TurnEvents(new UserHasher(key)), asked, eventsQueue, EVENTS_IDLE_MS);
     }
 
     private JwtAuthenticator authenticator() throws Exception

@@ -67,6 +67,9 @@ public final class TurnEventJson
         gen.writeNumberField("latency_ms", e.getLatencyMs());
         gen.writeBooleanField("context_lost", e.getContextLost());
         gen.writeBooleanField("clarifying", e.getClarifying());
+        gen.writeBooleanField("unknown", e.getUnknown());
+        gen.writeNumberField("decide_ms", e.getDecideMs());
+        gen.writeNumberField("session_write_ms", e.getSessionWriteMs());
         gen.writeEndObject();
     }
 

@@ -14,6 +14,12 @@ import java.util.function.Function;
  */
 public final class TurnEvents implements Function<TurnRecord, TurnEvent>
 {
+    /**
+     * A reply whose confidence is below this counts as not understood ({@code TurnEvent.unknown}), whatever its
+     * source.
+     */
+    public static final float UNSURE_BELOW = 0.6f;
+
     private static final Base64.Encoder ID = Base64.getUrlEncoder().withoutPadding();
 
     private final UserHasher users;
@@ -50,6 +56,9 @@ public final class TurnEvents implements Function<TurnRecord, TurnEvent>
             .setLatencyMs((float)r.latencyMs())
             .setContextLost(r.contextLost())
             .setClarifying(r.clarifying())
+            .setUnknown(r.unknown())
+            .setDecideMs((float)r.decideMs())
+            .setSessionWriteMs((float)r.writeMs())
             .build();
     }
 }

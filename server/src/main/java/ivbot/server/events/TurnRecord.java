@@ -21,6 +21,9 @@ package ivbot.server.events;
  * @param clarifying   whether the reply was the clarifying question.
  * @param cohort       which model cohort answered while a candidate served ({@code stable}, {@code canary}),
  *                     "" while one version serves.
+ * @param unknown      whether the assistant did not understand the turn (see {@code TurnEvent.unknown}).
+ * @param decideMs     from the request's arrival to the intent decided, ms.
+ * @param writeMs      the session write, ms.
  */
 public record TurnRecord(
     long timestampMs,
@@ -38,17 +41,9 @@ public record TurnRecord(
     double latencyMs,
     boolean contextLost,
     boolean clarifying,
-    String cohort)
+    String cohort,
+    boolean unknown,
+    double decideMs,
+    double writeMs)
 {
-    /**
-     * A turn answered while one version serves (no cohort).
-     */
-    public TurnRecord(final long timestampMs, final String sessionId, final String subject, final int turn,
-        final String query, final String intent, final String audience, final float confidence, final float margin,
-        final String source, final String fallback, final String modelVersion, final double latencyMs,
-        final boolean contextLost, final boolean clarifying)
-    {
-        this(timestampMs, sessionId, subject, turn, query, intent, audience, confidence, margin, source, fallback,
-            modelVersion, latencyMs, contextLost, clarifying, "");
-    }
 }

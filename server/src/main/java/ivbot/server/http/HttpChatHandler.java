@@ -74,7 +74,7 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         this.guard = guard;
         this.reporter = reporter;
         this.routes = List.of(new StaticRoute(staticContent), new ChatRoute(chat, reporter.metrics()),
-            new OpsRoute(chat.store(), reporter), new SessionsRoute(chat), new AdminRoute(chat.canary()));
+            new OpsRoute(chat, reporter), new SessionsRoute(chat), new AdminRoute(chat.canary()));
     }
 
     @Override

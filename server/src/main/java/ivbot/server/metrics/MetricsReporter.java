@@ -3,6 +3,7 @@ package ivbot.server.metrics;
 import ivbot.inference.batch.FallbackReason;
 import ivbot.inference.batch.InferenceAgent;
 import ivbot.inference.model.IntentModel;
+import ivbot.server.events.AskedSource;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.session.SessionStore;
 import org.HdrHistogram.Histogram;
@@ -43,6 +44,7 @@ public final class MetricsReporter implements AutoCloseable
     private final LongSupplier nanoClock;
     private final long startNs;
     private final List<Registered> registered = new CopyOnWriteArrayList<>();
+    private volatile AskedSource asked;
 
     // reporter state, guarded by this
     private final Map<Stage, Histogram> recycled = new EnumMap<>(Stage.class);
@@ -329,6 +331,27 @@ public final class MetricsReporter implements AutoCloseable
 
     private record Registered(String name, String type, String help, String labels, LongSupplier value)
     {
+    }
+
+    /**
+     * Sets where the operator page's "什么在被问" panel reads ({@code /v1/ops/asked}). Call before the server
+     * starts; without it the panel says that turn events are off.
+     *
+     * @param source the server's counters or ClickHouse.
+     * @return this.
+     */
+    public MetricsReporter asked(final AskedSource source)
+    {
+        this.asked = source;
+        return this;
+    }
+
+    /**
+     * @return where {@code /v1/ops/asked} reads, or {@code null} when turn events are off.
+     */
+    public AskedSource asked()
+    {
+        return asked;
     }
 
     /**

@@ -364,6 +364,16 @@ class BrowserPagesTest
         assertTrue(!driver.findElement(By.id("release")).isDisplayed(), "the release panel is hidden without canaries");
         assertEquals(ivbot.inference.batch.FallbackReason.values().length,
             driver.findElements(By.cssSelector("#fallback-bars li.bar")).size());
+        // 什么在被问: the intents asked (annual leave, sick leave, probation...) and no question left unanswered
+        wait.until(d -> d.findElements(By.cssSelector("#asked-bars li.bar")).size() >= 4);
+        final String asked = driver.findElement(By.id("asked-bars")).getText();
+        assertTrue(asked.contains("年假") && asked.contains("病假") && asked.contains("试用期"), asked);
+        assertTrue(driver.findElement(By.id("asked-summary")).getText().contains("本实例"),
+            driver.findElement(By.id("asked-summary")).getText());
+        // "那实习生呢" was sent without its session: alone it names no topic, so it was not understood
+        final String unknown = driver.findElement(By.id("unknown-list")).getText();
+        assertTrue(unknown.startsWith("那实习生呢"), unknown);
+        assertTrue(!unknown.contains("假") && !unknown.contains("试用期"), "questions that name a topic are understood: " + unknown);
         driver.manage().window().setSize(new Dimension(1280, 1400));
         wait.until(d -> script("return window.innerHeight >= 1200;"));
         wait.until(d -> samples() >= 6);
