@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     description = "Recruiting and HR-policy chat assistant server.",
     footer = {"", "Also: bench   Load harness (open or closed loop) against a running server; see 'ivbot bench --help'."},
     subcommands = {ServeCommand.class, TokenCommand.class, ModelCommand.class, EvalCommand.class, EvalDialogsCommand.class,
-        TrainCommand.class, IndexCommand.class, ExplainCommand.class})
+        TrainCommand.class, IndexCommand.class, ExplainCommand.class, EventsBenchCommand.class})
 public final class Main implements Runnable
 {
     @CommandLine.Spec
