@@ -252,18 +252,35 @@ public final class IvbotServer implements AutoCloseable
     }
 
 
+    /**
+     * Adds the HTTP/1.1 handlers to a connection's pipeline: the server's, and the start-up warm-up's ({@link Warmup},
+     * over Netty's in-VM transport), so that both run the same code.
+     *
+     * @param pipeline      the connection's pipeline.
+     * @param config        the concluded settings.
+     * @param chat          the chat service.
+     * @param guard         the request front.
+     * @param reporter      the metrics.
+     * @param staticContent the browser pages.
+     */
+    static void installHttp(final ChannelPipeline pipeline, final ServerConfig config, final ChatService chat,
+        final RequestGuard guard, final MetricsReporter reporter, final StaticContent staticContent)
+    {
+        // the decoder may hold every request of one socket read beyond the handler's queue (reading
+        // pauses only after that read), so its own pipelining bound is set well above --max-pipelined
+        pipeline.addLast(HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(4096)
+                .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
+            .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes, MAX_DISCARD_BODIES * config.maxBodyBytes))
+            .addLast(CHAT, new HttpChatHandler(chat, guard, reporter, config.maxPipelined, staticContent));
+    }
+
     private final class Installer implements PortUnificationHandler.ProtocolInstaller
     {
         @Override
         public void installHttp(final ChannelPipeline pipeline)
         {
-            // the decoder may hold every request of one socket read beyond the handler's queue (reading
-            // pauses only after that read), so its own pipelining bound is set well above --max-pipelined
-            pipeline.addLast(HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
-                    .setMaxInitialLineLength(4096)
-                    .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
-                .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes, MAX_DISCARD_BODIES * config.maxBodyBytes))
-                .addLast(CHAT, new HttpChatHandler(chat, guard, reporter, config.maxPipelined, staticContent));
+            IvbotServer.installHttp(pipeline, config, chat, guard, reporter, staticContent);
         }
 
         @Override

@@ -189,7 +189,7 @@ class ServeProcessTest
         }
         final String log = Files.readString(dir.resolve("serve.log"));
         assertTrue(log.contains("shutdown: waited"), "one line says what the shutdown waited for:\n" + log);
-        assertTrue(log.contains("warmed up the model path with 200 turns"), "the warm-up ran before the port opened:\n" + log);
+        assertTrue(log.contains("warmed up the serving path with 200 HTTP turns"), "the warm-up ran before the port opened:\n" + log);
         assertEquals(143, serve.exitValue(), "exited by SIGTERM after its shutdown hook");
     }
 }

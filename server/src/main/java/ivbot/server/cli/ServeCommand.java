@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import ivbot.inference.eval.LabelledQuery;
 import ivbot.server.ChatService;
 import ivbot.server.IvbotServer;
+import ivbot.server.RequestGuard;
 import ivbot.server.ServerConfig;
 import ivbot.server.Warmup;
 import ivbot.server.auth.JwtAuthenticator;
@@ -26,6 +27,7 @@ import ivbot.server.metrics.JmxExporter;
 import ivbot.server.metrics.MetricsReporter;
 import ivbot.server.metrics.ServerMetrics;
 import ivbot.server.kb.ServingSnapshots;
+import ivbot.server.limit.RateLimiter;
 import ivbot.server.session.InMemorySessionStore;
 import ivbot.server.session.SessionStores;
 import ivbot.server.session.SessionStore;
@@ -39,6 +41,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -120,7 +123,7 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--trusted-proxy", split = ",", description = "Reverse proxy address(es) whose X-Forwarded-For names the client (for the per-address limits).")
     List<String> trustedProxies = new ArrayList<>();
 
-    @Option(names = "--warmup-turns", defaultValue = "2000", description = "Synthetic turns through the model path (the --gate-data questions, a private session store) before the port opens, so the first candidates do not wait for the JIT; 0 = none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-turns", defaultValue = "2000", description = "Synthetic HTTP turns through the server's own handlers and the model path (the --gate-data questions, a private session store, in-VM connections) before the port opens, so the first candidates do not wait for the JIT; 0 = none (default: ${DEFAULT-VALUE}).")
     int warmupTurns;
 
     @Option(names = "--warmup-max-ms", defaultValue = "30000", description = "The warm-up's time limit (default: ${DEFAULT-VALUE}).")
@@ -161,6 +164,8 @@ final class ServeCommand implements Callable<Integer>
     private String devToken;
     private KafkaSink kafka;
     private AskedStats asked;
+    // the HMAC secret tokens are verified with, or null with a public key: the warm-up signs its users' tokens with it
+    private byte[] hmacSecret;
 
     @Override
     public Integer call() throws Exception
@@ -257,7 +262,7 @@ final class ServeCommand implements Callable<Integer>
         }
         if (warmupTurns > 0 && started.runtime() != null && started.runtime().agent().model() != null)
         {
-            warmUp(started, snapshots);
+            warmUp(config, started, snapshots, authenticator);
         }
         // in dev mode the chat page carries the dev token, for clients on this machine only
         final IvbotServer server = new IvbotServer(config, chat, reporter, authenticator, new StaticContent(devToken)).start();
@@ -301,7 +306,8 @@ final class ServeCommand implements Callable<Integer>
         return 0;
     }
 
-    private void warmUp(final ModelOptions.Started started, final ServingSnapshots snapshots) throws Exception
+    private void warmUp(final ServerConfig config, final ModelOptions.Started started, final ServingSnapshots snapshots,
+        final JwtAuthenticator authenticator) throws Exception
     {
         final List<String> questions = new ArrayList<>();
         // the gate set the model runtime has read already
@@ -315,13 +321,23 @@ final class ServeCommand implements Callable<Integer>
         }
         try (InMemorySessionStore store = new InMemorySessionStore(10_000, 600, Ticker.systemTicker()))
         {
-            // the serving classifier and model on a private store and metrics: nothing of it reaches a real session
+            // the serving classifier and model behind the server's own HTTP handlers, on a private store and metrics,
+            // without turn events or rate limits: nothing of it reaches a real session, a figure or an event
+            final ServerMetrics metrics = new ServerMetrics();
             final ChatService chat = new ChatService(store, started.classifier(), new DialogManager(),
-                snapshots::knowledgeBase, System::currentTimeMillis, new ServerMetrics());
-            final Warmup.Result result = Warmup.run(chat, questions, warmupTurns, 16, warmupMaxMs);
+                snapshots::knowledgeBase, System::currentTimeMillis, metrics);
+            final RequestGuard guard = new RequestGuard(authenticator, metrics,
+                RateLimiter.off(), RateLimiter.off(), Set.of(),
+                System::currentTimeMillis);
+            final MetricsReporter reporter = new MetricsReporter(metrics, started.classifier(), store, System::nanoTime);
+            final TokenIssuer issuer = hmacSecret == null ? null : new TokenIssuer(hmacSecret);
+            final Warmup.Result result = Warmup.run(config, chat, guard, reporter, issuer == null ? null :
+                    user -> issuer.issue("warmup-" + user, null, Duration.ofMinutes(10), System.currentTimeMillis()),
+                questions, warmupTurns, 16, warmupMaxMs);
             started.classifier().clearCache();
-            System.out.println("ivbot: warmed up the model path with " + result.turns() + " turns in " + result.elapsedMs()
-                + " ms" + (result.failed() > 0 ? " (" + result.failed() + " failed)" : ""));
+            System.out.println("ivbot: warmed up the serving path with " + result.turns() + " HTTP turns in "
+                + result.elapsedMs() + " ms" + (result.failed() > 0 ? " (" + result.failed() + " refused or failed"
+                + (issuer == null ? ": tokens are verified with a public key, the warm-up cannot sign one)" : ")") : ""));
         }
     }
 
@@ -397,6 +413,7 @@ final class ServeCommand implements Callable<Integer>
         final byte[] fromEnv = JwtSecrets.fromEnvironment();
         if (fromEnv != null)
         {
+            hmacSecret = fromEnv;
             return JwtAuthenticator.hmac(fromEnv, System::currentTimeMillis);
         }
         if (!dev)
@@ -414,6 +431,7 @@ final class ServeCommand implements Callable<Integer>
         System.out.println("ivbot: " + JwtSecrets.ENV + " is not set; using the dev secret in " + file + " (mode 0600)");
         System.out.println("ivbot: dev token (sub=dev, roles=ops, 12h): " + token);
         devToken = token;
+        hmacSecret = secret;
         return JwtAuthenticator.hmac(secret, System::currentTimeMillis);
     }
 }
