@@ -77,6 +77,7 @@ public final class JwtAuthenticator
     private final String algorithm;
     private final LongSupplier clockMs;
     private final Cache<String, Principal> verified = Caffeine.newBuilder()
+        .executor(Runnable::run)
         .maximumSize(10_000)
         .expireAfterWrite(Duration.ofMinutes(5))
         .build();

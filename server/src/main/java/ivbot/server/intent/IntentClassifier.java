@@ -153,7 +153,7 @@ public final class IntentClassifier
         this.maxQueuedPerUser = maxQueuedPerUser;
         this.rules = rules;
         this.agent = agent;
-        this.cache = cacheSize > 0 ? Caffeine.newBuilder().maximumSize(cacheSize).build() : null;
+        this.cache = cacheSize > 0 ? Caffeine.newBuilder().executor(Runnable::run).maximumSize(cacheSize).build() : null;
         this.deadlineNs = TimeUnit.MILLISECONDS.toNanos(deadlineMs);
         this.strongTopic = strongTopic;
         this.rulesFirst = rulesFirst;

@@ -51,6 +51,7 @@ public final class RateLimiter
         this.burst = burst;
         this.nanoClock = nanoClock;
         this.buckets = ratePerSecond == 0 ? null : Caffeine.newBuilder()
+            .executor(Runnable::run)
             .maximumSize(maxKeys)
             .expireAfterAccess(IDLE_EXPIRY_SECONDS, TimeUnit.SECONDS)
             .build();

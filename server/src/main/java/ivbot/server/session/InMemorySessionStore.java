@@ -73,16 +73,19 @@ public final class InMemorySessionStore implements SessionStore
         final long ttlNs = TimeUnit.SECONDS.toNanos(ttlSeconds);
         // markers are small; a quarter of the sessions' bound keeps the last evictions' owners
         this.evicted = Caffeine.newBuilder()
+            .executor(Runnable::run)
             .maximumSize(Math.max(1, maxSessions / 4))
             .expireAfterWrite(ttlSeconds, TimeUnit.SECONDS)
             .ticker(ticker)
             .build();
         this.byUser = Caffeine.newBuilder()
+            .executor(Runnable::run)
             .maximumSize(maxSessions)
             .expireAfterAccess(ttlSeconds, TimeUnit.SECONDS)
             .ticker(ticker)
             .build();
         this.sessions = Caffeine.newBuilder()
+            .executor(Runnable::run)
             .maximumSize(maxSessions)
             .ticker(ticker)
             .evictionListener((String id, Session session, RemovalCause cause) ->
