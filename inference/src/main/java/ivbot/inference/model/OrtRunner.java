@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ivbot.inference.tokenizer.WordPieceTokenizer;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
@@ -33,6 +35,11 @@ final class OrtRunner implements AutoCloseable
     private final long[] inputIds;
     private final long[] attentionMask;
     private final long[] tokenTypeIds;
+    // direct, native order: ONNX Runtime reads them in place, where a heap buffer costs a fresh direct copy per input
+    // and call (ByteBuffer.allocateDirect: zeroed, and freed only by a Cleaner after GC)
+    private final LongBuffer idsIn;
+    private final LongBuffer maskIn;
+    private final LongBuffer typesIn;
     private final int width;
     private boolean closed;
 
@@ -64,6 +71,9 @@ final class OrtRunner implements AutoCloseable
         this.inputIds = new long[maxBatchSize * maxLength];
         this.attentionMask = new long[maxBatchSize * maxLength];
         this.tokenTypeIds = new long[maxBatchSize * maxLength];
+        this.idsIn = directLongs(maxBatchSize * maxLength);
+        this.maskIn = directLongs(maxBatchSize * maxLength);
+        this.typesIn = directLongs(maxBatchSize * maxLength);
         this.width = probeWidth();
     }
 
@@ -183,11 +193,11 @@ final class OrtRunner implements AutoCloseable
         final Map<String, OnnxTensor> inputs = new HashMap<>(4);
         try
         {
-            inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds, 0, n), shape));
-            inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask, 0, n), shape));
+            inputs.put("input_ids", OnnxTensor.createTensor(env, fill(idsIn, inputIds, n), shape));
+            inputs.put("attention_mask", OnnxTensor.createTensor(env, fill(maskIn, attentionMask, n), shape));
             if (feedsTokenTypes)
             {
-                inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(tokenTypeIds, 0, n), shape));
+                inputs.put("token_type_ids", OnnxTensor.createTensor(env, fill(typesIn, tokenTypeIds, n), shape));
             }
             try (OrtSession.Result result = session.run(inputs))
             {
@@ -210,6 +220,19 @@ final class OrtRunner implements AutoCloseable
                 tensor.close();
             }
         }
+    }
+
+    private static LongBuffer directLongs(final int capacity)
+    {
+        return ByteBuffer.allocateDirect(capacity * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+    }
+
+    private static LongBuffer fill(final LongBuffer buffer, final long[] values, final int n)
+    {
+        buffer.clear();
+        buffer.put(values, 0, n);
+        buffer.flip();
+        return buffer;
     }
 
     /**
