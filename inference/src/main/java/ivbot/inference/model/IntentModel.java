@@ -60,6 +60,14 @@ public final class IntentModel implements BatchPredictor
     }
 
     /**
+     * @return batches run as two, short rows apart from long ones ({@link OrtRunner}); on the predicting thread.
+     */
+    long lengthSplits()
+    {
+        return runner.lengthSplits();
+    }
+
+    /**
      * @return the package version, e.g. {@code 20261125-1}.
      */
     @Override
