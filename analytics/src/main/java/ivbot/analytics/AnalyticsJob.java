@@ -48,7 +48,8 @@ import java.util.concurrent.Callable;
  * from the topic's start.
  * <p>
  * Runs in a local MiniCluster when started with {@code java} (the default, {@code ./ivbot analytics up}), and is
- * submitted unchanged to a cluster with {@code flink run -c ivbot.analytics.AnalyticsJob ivbot-analytics.jar ...}.
+ * submitted unchanged to a cluster with {@code flink run ivbot-analytics-VERSION-flink.jar ...} (the shaded jar
+ * with the Kafka connector; its manifest names this class).
  */
 @Command(name = "ivbot-analytics-job", mixinStandardHelpOptions = true,
     description = "Turn events from Kafka into ClickHouse (raw turns and 5-second windows), a Flink job.")
@@ -139,7 +140,7 @@ public final class AnalyticsJob implements Callable<Integer>
         check(batchRows > 0, "batch-rows", batchRows, "> 0");
         check(retentionDays > 0, "retention-days", retentionDays, "> 0");
         check(database.matches("[A-Za-z_][A-Za-z0-9_]*"), "database", database, "a plain identifier");
-        new ClickHouseHttp(clickhouse, Duration.ofSeconds(1));
+        ClickHouseHttp.baseUri(clickhouse);
     }
 
     private static void check(final boolean ok, final String name, final Object value, final String expected)

@@ -42,13 +42,13 @@ final class ClickHouseSink<T> implements Sink<T>
     /** Writes one row as a JSON object, the columns of the table. Serializable: it travels with the job. */
     interface RowFormat<T> extends Serializable
     {
-        void write(T row, JsonGenerator gen) throws IOException;
+        void write(final T row, final JsonGenerator gen) throws IOException;
     }
 
     /** Runs on the writer's thread when it starts and then at each flush; for the retention of old days. */
     interface Maintenance extends Serializable
     {
-        void run(ClickHouseHttp http, long nowMs) throws IOException;
+        void run(final ClickHouseHttp http, final long nowMs) throws IOException;
     }
 
     private final String url;
@@ -71,7 +71,7 @@ final class ClickHouseSink<T> implements Sink<T>
         {
             throw new IllegalArgumentException("maxRows=" + maxRows + " (expected: > 0)");
         }
-        new ClickHouseHttp(url, Duration.ofSeconds(1));
+        ClickHouseHttp.baseUri(url);
         this.url = url;
         this.table = table;
         this.format = format;

@@ -33,14 +33,32 @@ public final class ClickHouseHttp
      */
     public ClickHouseHttp(final String baseUrl, final Duration timeout)
     {
-        final URI uri = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+        this.base = baseUri(baseUrl);
+        this.timeout = timeout;
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+    }
+
+    /**
+     * @param baseUrl the HTTP interface, {@code http://host:port}.
+     * @return it, with a trailing slash.
+     * @throws IllegalArgumentException when it is not of that form.
+     */
+    public static URI baseUri(final String baseUrl)
+    {
+        final URI uri;
+        try
+        {
+            uri = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("clickhouse=" + baseUrl + " (expected: http://host:port)", ex);
+        }
         if (!"http".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0)
         {
             throw new IllegalArgumentException("clickhouse=" + baseUrl + " (expected: http://host:port)");
         }
-        this.base = uri;
-        this.timeout = timeout;
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+        return uri;
     }
 
     /** @return the HTTP interface's URL, {@code http://host:port/}. */
