@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ivbot.server.RawHttp;
 import ivbot.server.TestServer;
+import ivbot.localstack.KafkaProcess;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -99,7 +100,7 @@ class KafkaSinkTest
     @Test
     void shouldDeliverEveryTurnOnceAndKeepGoingWhileKafkaIsDown(@TempDir final Path dir) throws Exception
     {
-        try (KafkaBroker kafka = new KafkaBroker(dir))
+        try (KafkaProcess kafka = KafkaProcess.start(dir))
         {
             kafka.createTopic(TOPIC, 4);
             final KafkaSink sink = KafkaSink.of("kafka://" + kafka.bootstrap() + "/" + TOPIC, 8 << 20);
