@@ -39,7 +39,8 @@ public final class Schema
                 "event_id String, timestamp_ms UInt64, time DateTime, day Date, session_id String, user_hash String, " +
                 "turn UInt32, query String, normalized_query String, intent String, audience String, " +
                 "confidence Float32, margin Float32, source String, fallback_reason String, model_version String, " +
-                "cohort String, latency_ms Float32, context_lost UInt8, clarifying UInt8) " +
+                "cohort String, latency_ms Float32, context_lost UInt8, clarifying UInt8, unknown UInt8, " +
+                "decide_ms Float32, session_write_ms Float32) " +
                 "ENGINE = ReplacingMergeTree() PARTITION BY day ORDER BY event_id",
             "CREATE TABLE IF NOT EXISTS " + database + ".windows (" +
                 "window_start DateTime, day Date, intent String, model_version String, turns UInt64, " +

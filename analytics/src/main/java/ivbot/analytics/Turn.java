@@ -28,8 +28,12 @@ public final class Turn
     public float latencyMs;
     public boolean contextLost;
     public boolean clarifying;
-    /** The server's own low-confidence flag, for events that carry one (false where absent). */
-    public boolean lowConfidence;
+    /** The server did not understand the turn (see {@code TurnEvent.unknown}); false where absent. */
+    public boolean unknown;
+    /** Arrival to the intent decided, ms (a stage of latency_ms); 0 where absent. */
+    public float decideMs;
+    /** The session write, ms (a stage of latency_ms); 0 where absent. */
+    public float sessionWriteMs;
 
     /** For Flink. */
     public Turn()

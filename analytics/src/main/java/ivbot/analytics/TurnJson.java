@@ -13,7 +13,7 @@ import java.time.format.DateTimeFormatter;
 /**
  * Turn events from their JSON (the server's {@code TurnEventJson}) and into the rows of {@code ivbot.turns}.
  * Reading ignores fields it does not know (a newer server's, such as {@code classify_ms}) and leaves missing ones
- * at their defaults ({@code ""}, 0, false); {@code low_confidence} is read where present. Stateless, thread-safe.
+ * at their defaults ({@code ""}, 0, false); {@code unknown}, {@code decide_ms} and {@code session_write_ms} are read where present. Stateless, thread-safe.
  */
 public final class TurnJson
 {
@@ -77,7 +77,9 @@ public final class TurnJson
             case "latency_ms" -> t.latencyMs = p.getFloatValue();
             case "context_lost" -> t.contextLost = p.getValueAsBoolean();
             case "clarifying" -> t.clarifying = p.getValueAsBoolean();
-            case "low_confidence" -> t.lowConfidence = p.getValueAsBoolean();
+            case "unknown" -> t.unknown = p.getValueAsBoolean();
+            case "decide_ms" -> t.decideMs = p.getFloatValue();
+            case "session_write_ms" -> t.sessionWriteMs = p.getFloatValue();
             default -> p.skipChildren();
         }
     }
@@ -120,6 +122,9 @@ public final class TurnJson
         gen.writeNumberField("latency_ms", t.latencyMs);
         gen.writeNumberField("context_lost", t.contextLost ? 1 : 0);
         gen.writeNumberField("clarifying", t.clarifying ? 1 : 0);
+        gen.writeNumberField("unknown", t.unknown ? 1 : 0);
+        gen.writeNumberField("decide_ms", t.decideMs);
+        gen.writeNumberField("session_write_ms", t.sessionWriteMs);
         gen.writeEndObject();
     }
 }

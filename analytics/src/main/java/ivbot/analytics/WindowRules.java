@@ -7,8 +7,8 @@ package ivbot.analytics;
  *       ({@code deadline}, {@code queue_full}, {@code model_error}, {@code user_share}, and {@code no_model} when no
  *       model serves, so a rules-only server shows 1.0). {@code fallback_reason} is the server's own verdict, so
  *       the job does not second-guess it from {@code source} (a cache hit of a model answer is not a fallback).</li>
- *   <li>low confidence: {@code confidence < 0.6}, or the event's own {@code low_confidence} flag where a newer
- *       server writes one.</li>
+ *   <li>low confidence: {@code confidence < 0.6}, whatever answered (what the server flags as {@code unknown} is
+ *       broader: the fallback intent, the clarifying question, a model that could not answer; mining reads that).</li>
  *   <li>clarifying: the answer asked the user to clarify ({@code clarifying}).</li>
  * </ul>
  */
@@ -28,6 +28,6 @@ final class WindowRules
 
     static boolean isLowConfidence(final Turn t)
     {
-        return t.confidence < LOW_CONFIDENCE || t.lowConfidence;
+        return t.confidence < LOW_CONFIDENCE;
     }
 }

@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ivbot.server.Await;
 import ivbot.server.RawHttp;
 import ivbot.server.TestServer;
+import ivbot.server.events.AskedSource;
+import ivbot.server.events.AskedStats;
+import ivbot.server.events.ClickHouseAsked;
 import ivbot.server.events.EventLog;
+import ivbot.server.events.EventSink;
 import ivbot.server.events.KafkaSink;
 import ivbot.server.events.TurnEvents;
 import ivbot.server.events.TurnRecord;
@@ -17,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -175,7 +181,7 @@ class AnalyticsJobTest
         final EventLog<TurnRecord> log = new EventLog<>(
             new TurnEvents(new UserHasher("an-events-key-for-this-test-only-0123".getBytes(StandardCharsets.UTF_8))),
             sink, 4096, 1);
-        final String[] queries = {"校招生年假几天", "那病假呢", "婚假几天", "产假呢", "工资几号发"};
+        final String[] queries = {"校招生年假几天", "那病假呢", "婚假几天", "产假呢", "工资几号发", "今天天气怎么样"};
         final int sessions = 20;
         try (TestServer server = TestServer.startWithEvents(log::offer))
         {
@@ -211,6 +217,41 @@ class AnalyticsJobTest
         assertEquals(sessions, stack.count("SELECT uniqExact(session_id) FROM " + db + ".turns FINAL"));
         assertEquals(n, stack.count("SELECT count() FROM " + db + ".turns FINAL WHERE turn BETWEEN 1 AND " +
             queries.length + " AND user_hash != '' AND query != ''"));
+        assertEquals(sessions, stack.count("SELECT count() FROM " + db + ".turns FINAL WHERE unknown = 1"),
+            "the weather question is the one not understood");
+
+        // the operator page's 什么在被问, read from these tables as serve --analytics reads them
+        final AskedStats own = new AskedStats(new EventSink()
+        {
+            @Override
+            public void write(final List<TurnEvent> events)
+            {
+            }
+
+            @Override
+            public String describe()
+            {
+                return "nowhere";
+            }
+
+            @Override
+            public void close()
+            {
+            }
+        }, System::currentTimeMillis);
+        final AskedSource.Asked asked = new ClickHouseAsked(URI.create(stack.clickHouse.httpUrl() + "/" + db), own,
+            System::currentTimeMillis, () -> "out_of_scope").asked(3_600_000, 10).get(10, TimeUnit.SECONDS);
+        assertEquals("clickhouse", asked.source(), asked.note());
+        assertEquals(n, asked.figures().turns());
+        assertEquals(sent.size(), asked.figures().intents().size());
+        for (final AskedStats.IntentRow row : asked.figures().intents())
+        {
+            assertEquals(sent.get(row.intent()), row.turns(), row.intent());
+            assertTrue(row.meanLatencyMs() > 0 && row.p99LatencyMs() >= row.meanLatencyMs() * 0.5, row.toString());
+        }
+        assertEquals(1, asked.figures().unknown().size(), asked.figures().unknown().toString());
+        assertEquals("今天天气怎么样", asked.figures().unknown().get(0).query());
+        assertEquals(sessions, asked.figures().unknown().get(0).count());
     }
 
     /**

@@ -37,6 +37,7 @@ public final class ClickHouseAsked implements AskedSource
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final URI base;
+    private final String database;
     private final AskedSource fallback;
     private final LongSupplier clockMs;
     private final Supplier<String> fallbackIntent;
@@ -44,7 +45,8 @@ public final class ClickHouseAsked implements AskedSource
     private volatile Cached cached;
 
     /**
-     * @param base           ClickHouse's HTTP address, e.g. {@code http://127.0.0.1:8123}.
+     * @param base           ClickHouse's HTTP address, e.g. {@code http://127.0.0.1:8123}, with the database as its
+     *                       path when it is not {@code ivbot} ({@code http://127.0.0.1:8123/ivbot_test}).
      * @param fallback       answers when ClickHouse does not: the server's counters.
      * @param clockMs        wall clock, epoch ms.
      * @param fallbackIntent the serving catalog's fallback intent id (a question answered with it was not
@@ -57,7 +59,13 @@ public final class ClickHouseAsked implements AskedSource
         {
             throw new IllegalArgumentException("--analytics=" + base + " (expected: http://host:port of ClickHouse)");
         }
+        final String path = base.getPath() == null ? "" : base.getPath().replace("/", "");
+        if (!path.matches("[A-Za-z0-9_]*"))
+        {
+            throw new IllegalArgumentException("--analytics=" + base + " (expected: http://host:port[/database])");
+        }
         this.base = base;
+        this.database = path.isEmpty() ? "ivbot" : path;
         this.fallback = fallback;
         this.clockMs = clockMs;
         this.fallbackIntent = fallbackIntent;
@@ -75,10 +83,10 @@ public final class ClickHouseAsked implements AskedSource
         }
         final long seconds = Math.max(60, Math.min(3600, windowMs / 1000));
         final String intents = "SELECT intent, sum(turns) AS n, sum(turns * latency_mean_ms) / sum(turns) AS mean_ms,"
-            + " max(latency_p99_ms) AS p99_ms FROM ivbot.windows FINAL WHERE window_start >= now() - " + seconds
+            + " max(latency_p99_ms) AS p99_ms FROM " + database + ".windows FINAL WHERE window_start >= now() - " + seconds
             + " GROUP BY intent ORDER BY n DESC, intent FORMAT JSON";
         final String unknown = "SELECT normalized_query, any(query) AS q, any(intent) AS i, count() AS n"
-            + " FROM ivbot.turns FINAL WHERE time >= now() - " + seconds + " AND (unknown = 1 OR intent = '"
+            + " FROM " + database + ".turns FINAL WHERE time >= now() - " + seconds + " AND (unknown = 1 OR intent = '"
             + fallbackIntent.get().replace("'", "") + "') GROUP BY normalized_query ORDER BY n DESC, normalized_query"
             + " LIMIT " + topUnknown + " FORMAT JSON";
         final CompletableFuture<JsonNode> a = query(intents);
