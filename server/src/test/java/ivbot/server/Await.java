@@ -1,7 +1,8 @@
 package ivbot.server;
 
+import ivbot.localstack.Poll;
+
 import java.time.Duration;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -38,25 +39,13 @@ public final class Await
     public static void until(final BooleanSupplier condition, final Duration timeout, final Duration interval,
         final String what)
     {
-        final long deadline = System.nanoTime() + timeout.toNanos();
-        while (true)
+        try
         {
-            try
-            {
-                if (condition.getAsBoolean())
-                {
-                    return;
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                // not yet
-            }
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + what);
-            }
-            LockSupport.parkNanos(interval.toNanos());
+            Poll.until(condition, timeout, interval, what);
+        }
+        catch (final IllegalStateException timedOut)
+        {
+            throw new AssertionError(timedOut.getMessage());
         }
     }
 }

@@ -135,6 +135,20 @@ public final class TestServer implements AutoCloseable
     {
         final AskedStats asked = new AskedStats(new DiscardSink(), System::currentTimeMillis);
         final EventLog<TurnRecord> log = new EventLog<>(new TurnEvents(new UserHasher(SECRET)), asked, 4096, 5);
+        final ServerConfig config = unlimitedConfig();
+        final TestServer server = new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()),
+            config.conclude(), rulesOnly(), new StaticContent(devToken), log::offer);
+        server.reporter.asked(asked);
+        server.eventLog = log;
+        return server;
+    }
+
+    /**
+     * @return settings for a test server on an ephemeral loopback port, two event loops, the repository's knowledge
+     *     base, and no per-user, per-address or connection limits.
+     */
+    private static ServerConfig unlimitedConfig()
+    {
         final ServerConfig config = new ServerConfig();
         config.userRatePerSecond = 0;
         config.addressRatePerSecond = 0;
@@ -143,11 +157,7 @@ public final class TestServer implements AutoCloseable
         config.port = 0;
         config.ioThreads = 2;
         config.knowledgeBaseDir = repoRoot().resolve("models/kb");
-        final TestServer server = new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()),
-            config.conclude(), rulesOnly(), new StaticContent(devToken), log::offer);
-        server.reporter.asked(asked);
-        server.eventLog = log;
-        return server;
+        return config;
     }
 
     private static final class DiscardSink implements EventSink
@@ -248,14 +258,7 @@ public final class TestServer implements AutoCloseable
     public static TestServer startWithExplainer(final IntentClassifier classifier,
         final java.util.function.Function<ServerMetrics, Explainer> explainers, final String devToken)
     {
-        final ServerConfig config = new ServerConfig();
-        config.userRatePerSecond = 0;
-        config.addressRatePerSecond = 0;
-        config.maxConnectionsPerAddress = Integer.MAX_VALUE;
-        config.host = "127.0.0.1";
-        config.port = 0;
-        config.ioThreads = 2;
-        config.knowledgeBaseDir = repoRoot().resolve("models/kb");
+        final ServerConfig config = unlimitedConfig();
         return new TestServer(new InMemorySessionStore(10_000, 600, Ticker.systemTicker()), config.conclude(), classifier,
             new StaticContent(devToken), record -> { }, TestServer::kb, explainers);
     }
