@@ -39,17 +39,18 @@ public final class IntentCentroids
      * @param catalog the label set (the serving one: the intents that exist).
      * @param train   a labelled TSV of {@code catalog} ({@code text<TAB>intent<TAB>audience}).
      * @param encoder the encoder.
+     * @param audience the audience words taken out before embedding (as for the mined questions).
      * @return the centroids.
      * @throws java.io.IOException when the TSV cannot be read or names an intent not in the catalog.
      */
     public static IntentCentroids of(final SparkSession spark, final IntentCatalog catalog, final Path train,
-        final Encoder encoder) throws java.io.IOException
+        final Encoder encoder, final AudienceCues audience) throws java.io.IOException
     {
         final List<LabelledQuery> rows = LabelledQuery.readTsv(train, catalog);
         final List<Row> data = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++)
         {
-            data.add(RowFactory.create(i, TextNormalizer.normalize(rows.get(i).text())));
+            data.add(RowFactory.create(i, audience.mask(TextNormalizer.normalize(rows.get(i).text()))));
         }
         final StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
         final float[][] vectors = Embeddings.embed(spark.createDataFrame(data, schema).repartition(

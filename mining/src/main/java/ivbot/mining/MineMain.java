@@ -63,9 +63,9 @@ public final class MineMain implements Callable<Integer>
         try
         {
             final long startNs = System.nanoTime();
-            final IntentCentroids centroids = IntentCentroids.of(spark, catalog, options.trainData, options.encoder());
+            final IntentCentroids centroids = IntentCentroids.of(spark, catalog, options.trainData, options.encoder(), options.audience());
             final Dataset<Row> turns = TurnInput.read(spark, input, sinceMs, System.currentTimeMillis(), clickhouseTable);
-            final Miner.Result result = new Miner(spark, options.filter(catalog), centroids, options.encoder())
+            final Miner.Result result = new Miner(spark, options.filter(catalog), centroids, options.encoder(), options.audience())
                 .mine(turns, chosen, options.methods());
             final Path train = ReviewFile.trainPathFor(out);
             ReviewFile.write(out, train, result);

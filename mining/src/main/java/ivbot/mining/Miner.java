@@ -62,19 +62,23 @@ public final class Miner
     private final NotUnderstood filter;
     private final IntentCentroids centroids;
     private final Encoder encoder;
+    private final AudienceCues audience;
 
     /**
      * @param spark     the session.
      * @param filter    what counts as not understood.
      * @param centroids the existing intents, for the nearest one.
      * @param encoder   the encoder the centroids were made with.
+     * @param audience  the audience words taken out before embedding (as for the centroids).
      */
-    public Miner(final SparkSession spark, final NotUnderstood filter, final IntentCentroids centroids, final Encoder encoder)
+    public Miner(final SparkSession spark, final NotUnderstood filter, final IntentCentroids centroids, final Encoder encoder,
+        final AudienceCues audience)
     {
         this.spark = spark;
         this.filter = filter;
         this.centroids = centroids;
         this.encoder = encoder;
+        this.audience = audience;
     }
 
     /**
@@ -110,7 +114,8 @@ public final class Miner
         }
         else
         {
-            vectors = Embeddings.embed(questionRows, NotUnderstood.ID, NotUnderstood.TEXT, n, encoder);
+            vectors = Embeddings.embed(questionRows.withColumn("masked", audience.column(questionRows.col(NotUnderstood.TEXT))),
+                NotUnderstood.ID, "masked", n, encoder);
             if (method == Method.ENCODER)
             {
                 clustering = settings.average().cluster(spark, vectors);
@@ -174,7 +179,7 @@ public final class Miner
         {
             if (clustering.labels()[q.id()] != Clustering.NOISE)
             {
-                rows.add(RowFactory.create(original.size(), q.text()));
+                rows.add(RowFactory.create(original.size(), audience.mask(q.text())));
                 original.add(q.id());
             }
         }

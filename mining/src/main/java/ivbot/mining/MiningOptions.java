@@ -54,6 +54,17 @@ public final class MiningOptions
     @Option(names = "--min-points", defaultValue = "3", description = "encoder-dbscan: turns within the radius that make a core question (default: ${DEFAULT-VALUE}).")
     int minPoints;
 
+    @Option(names = "--mask-audience", defaultValue = "true", arity = "1", description = "encoder: take the audience words of the rule file (校招, 社招, 实习生, ...) out of questions before embedding (default: ${DEFAULT-VALUE}).")
+    boolean maskAudience;
+
+    @Option(names = "--rules", description = "Rule file whose audience cues are masked (default: the built-in rules).")
+    Path rules;
+
+    AudienceCues audience() throws java.io.IOException
+    {
+        return maskAudience ? AudienceCues.fromRules(rules) : AudienceCues.none();
+    }
+
     Encoder encoder()
     {
         return Encoder.forPrecision(precision);

@@ -20,8 +20,9 @@ import static org.apache.spark.sql.functions.row_number;
  *   <li>it asked a clarifying question ({@code clarifying}), or</li>
  *   <li>the rules answered it because the model could not ({@code source == rules} with a non-empty
  *       {@code fallback_reason}: deadline, queue_full, model_error, no_model, user_share), or</li>
- *   <li>its {@code confidence} is below {@code maxConfidence}, or its {@code margin} below {@code maxMargin}
- *       (a missing figure counts as 0: a rule or TSV turn has no model confidence).</li>
+ *   <li>its {@code confidence} (the model's, or the rules' where they answered) is below {@code maxConfidence},
+ *       or, for a turn of the model or its cache, its {@code margin} is below {@code maxMargin} (the rules report
+ *       no margin: theirs is 0). A TSV row has no figures at all and is always mined.</li>
  * </ul>
  * Immutable; the columns it reads are those of {@link TurnInput#SCHEMA}.
  *
@@ -66,7 +67,7 @@ public record NotUnderstood(String fallbackIntent, double maxConfidence, double 
             .or(coalesce(col("clarifying"), lit(false)))
             .or(col("source").equalTo(lit("rules")).and(coalesce(col("fallback_reason"), lit("")).notEqual(lit(""))))
             .or(confidence.lt(lit(maxConfidence)))
-            .or(margin.lt(lit(maxMargin)));
+            .or(coalesce(col("source"), lit("")).notEqual(lit("rules")).and(margin.lt(lit(maxMargin))));
     }
 
     /**

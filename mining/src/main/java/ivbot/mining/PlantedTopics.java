@@ -101,6 +101,8 @@ public final class PlantedTopics implements Callable<Integer>
         final Path catalog = dir.resolve("catalog.json");
         final Path train = dir.resolve("train.tsv");
         writeReducedCatalog(options.catalog, catalog, plantedSet);
+        final Path rules = dir.resolve("intent-rules.txt");
+        writeReducedRules(rules, plantedSet);
         filterTsv(options.trainData, train, plantedSet);
         final Map<String, String> truth = new HashMap<>();
         final String input;
@@ -114,7 +116,7 @@ public final class PlantedTopics implements Callable<Integer>
             filterTsv(dev, devReduced, plantedSet);
             final Path events = dir.resolve("events");
             final long sendStart = System.nanoTime();
-            runExperimentTraffic(home, dir, catalog, train, devReduced, events, truth);
+            runExperimentTraffic(home, dir, catalog, rules, train, devReduced, events, truth);
             System.out.printf(Locale.ROOT, "trained, served and sent in %d s; events in %s%n",
                 (System.nanoTime() - sendStart) / 1_000_000_000L, events);
             input = events.toString();
@@ -123,20 +125,25 @@ public final class PlantedTopics implements Callable<Integer>
         final SparkSession spark = SparkSessions.open(options.master, options.partitions);
         try
         {
-            final IntentCentroids centroids = IntentCentroids.of(spark, reduced, train, options.encoder());
+            final IntentCentroids centroids = IntentCentroids.of(spark, reduced, train, options.encoder(), options.audience());
             final Dataset<Row> turns = TurnInput.read(spark, input, 7 * 86_400_000L, System.currentTimeMillis(), "ivbot.turns").cache();
             final int plantedSent = countPlanted(turns, plantedSet, truth);
-            final Miner miner = new Miner(spark, options.filter(reduced), centroids, options.encoder());
-            System.out.printf(Locale.ROOT, "%-12s %9s %9s %7s %7s %9s %9s %8s%n", "method", "recovered", "purity", "ari",
-                "clusters", "clustered", "mined", "time_ms");
+            final Miner miner = new Miner(spark, options.filter(reduced), centroids, options.encoder(), options.audience());
+            System.out.printf(Locale.ROOT, "%-15s %9s %7s %7s %12s %8s %9s %6s %8s%n", "method", "recovered", "purity", "ari",
+                "ari_planted", "clusters", "clustered", "mined", "time_ms");
             for (final String m : methods)
             {
                 final Miner.Result result = miner.mine(turns, MineMain.parseMethod(m), options.methods());
                 final List<Question> scored = withTruth(result.questions(), truth);
                 final ClusterScores scores = ClusterScores.of(scored, result.clustering().labels(), plantedSet, plantedSent);
                 final int clustered = result.clusters().stream().mapToInt(c -> c.members().length).sum();
-                System.out.printf(Locale.ROOT, "%-12s %9.3f %9.3f %7.3f %7d %9d %9d %8d%n", m, scores.recovered(), scores.purity(),
-                    scores.ari(), scores.clusters(), clustered, result.questions().size(), result.totalMs());
+                // the same, over the planted questions only: how cleanly the new topics come apart from each other
+                final List<Question> plantedOnly = scored.stream()
+                    .map(q -> plantedSet.contains(q.label()) ? q : new Question(q.id(), q.text(), q.raw(), q.turns(), ""))
+                    .toList();
+                final double plantedAri = ClusterScores.of(plantedOnly, result.clustering().labels(), plantedSet, plantedSent).ari();
+                System.out.printf(Locale.ROOT, "%-15s %9.3f %7.3f %7.3f %12.3f %8d %9d %6d %8d%n", m, scores.recovered(),
+                    scores.purity(), scores.ari(), plantedAri, scores.clusters(), clustered, result.questions().size(), result.totalMs());
                 final Path review = dir.resolve("review-" + m + ".tsv");
                 ReviewFile.write(review, ReviewFile.trainPathFor(review), result);
             }
@@ -175,8 +182,8 @@ public final class PlantedTopics implements Callable<Integer>
         return out;
     }
 
-    private void runExperimentTraffic(final Path home, final Path dir, final Path catalog, final Path train, final Path devReduced,
-        final Path events, final Map<String, String> truth) throws IOException, InterruptedException
+    private void runExperimentTraffic(final Path home, final Path dir, final Path catalog, final Path rules, final Path train,
+        final Path devReduced, final Path events, final Map<String, String> truth) throws IOException, InterruptedException
     {
         final Path ivbot = home.resolve("ivbot");
         final Path repository = dir.resolve("repository/intent");
@@ -189,7 +196,8 @@ public final class PlantedTopics implements Callable<Integer>
         env.put("IVBOT_STATE_DIR", dir.resolve("state").toString());
         if (!Files.exists(pkg))
         {
-            run(dir, env, "train", List.of(ivbot.toString(), "train", "--catalog", catalog.toString(), "--data", train.toString(),
+            run(dir, env, "train", List.of(ivbot.toString(), "train", "--catalog", catalog.toString(), "--rules", rules.toString(),
+                "--data", train.toString(),
                 "--dev", devReduced.toString(), "--out", pkg.toString()));
         }
         final String token = run(dir, env, "token", List.of(ivbot.toString(), "token", "--sub", "planted-topics", "--ttl", "2h")).strip();
@@ -199,12 +207,13 @@ public final class PlantedTopics implements Callable<Integer>
             port = probe.getLocalPort();
         }
         final ProcessBuilder serve = new ProcessBuilder(ivbot.toString(), "serve", "--host", "127.0.0.1", "--port", Integer.toString(port),
-            "--catalog", catalog.toString(), "--model-repository", repository.toString(), "--gate-data", devReduced.toString(),
+            "--catalog", catalog.toString(), "--rules", rules.toString(), "--model-repository", repository.toString(), "--gate-data", devReduced.toString(),
             "--events", "files", "--events-dir", events.toString(), "--warmup-turns", "0", "--canary", "off",
             "--rate-per-user", "0", "--rate-per-address", "0", "--model-poll-ms", "0", "--kb-poll-ms", "0", "--device", "cpu",
             "--deadline-ms", "2000")
             .redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile());
         serve.environment().putAll(env);
+        deleteTree(events);
         final Process server = serve.start();
         final Thread stopper = new Thread(server::destroy);
         Runtime.getRuntime().addShutdownHook(stopper);
@@ -323,6 +332,47 @@ public final class PlantedTopics implements Callable<Integer>
         }
         root.set("intents", kept);
         mapper.writerWithDefaultPrettyPrinter().writeValue(to.toFile(), root);
+    }
+
+    private static void deleteTree(final Path dir) throws IOException
+    {
+        if (Files.exists(dir))
+        {
+            try (var walk = Files.walk(dir))
+            {
+                for (final Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList())
+                {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** The built-in rules without the planted intents' sections: the rules must not know them either. */
+    private static void writeReducedRules(final Path to, final Set<String> drop) throws IOException
+    {
+        final String resource = "/ivbot/inference/rules/intent-rules.txt";
+        final List<String> kept = new ArrayList<>();
+        try (var in = IntentCatalog.class.getResourceAsStream(resource))
+        {
+            if (in == null)
+            {
+                throw new IOException("classpath resource " + resource + " not found (is ivbot-inference on the classpath?)");
+            }
+            boolean skipping = false;
+            for (final String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n", -1))
+            {
+                if (line.startsWith("["))
+                {
+                    skipping = drop.contains(line.substring(1, line.indexOf(']')).strip());
+                }
+                if (!skipping)
+                {
+                    kept.add(line);
+                }
+            }
+        }
+        Files.write(to, kept, StandardCharsets.UTF_8);
     }
 
     private static void filterTsv(final Path from, final Path to, final Set<String> drop) throws IOException

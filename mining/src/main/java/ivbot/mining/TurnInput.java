@@ -93,15 +93,17 @@ public final class TurnInput
 
     static Dataset<Row> fromEventFolder(final SparkSession spark, final Path dir, final long fromMs) throws IOException
     {
-        try (var files = Files.list(dir))
+        final String[] files;
+        try (var list = Files.list(dir))
         {
-            if (files.noneMatch(f -> f.getFileName().toString().endsWith(".jsonl")))
-            {
-                throw new IOException("--input " + dir + ": no *.jsonl turn-event files");
-            }
+            files = list.filter(f -> f.getFileName().toString().endsWith(".jsonl")).map(Path::toString).sorted()
+                .toArray(String[]::new);
         }
-        final Dataset<Row> raw = spark.read().schema(EVENT_SCHEMA).option("mode", "DROPMALFORMED")
-            .json(dir.resolve("*.jsonl").toString());
+        if (files.length == 0)
+        {
+            throw new IOException("--input " + dir + ": no *.jsonl turn-event files");
+        }
+        final Dataset<Row> raw = spark.read().schema(EVENT_SCHEMA).option("mode", "DROPMALFORMED").json(files);
         return complete(raw.filter(col("timestamp_ms").geq(lit(fromMs))));
     }
 
