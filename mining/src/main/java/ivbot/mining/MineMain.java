@@ -70,9 +70,9 @@ public final class MineMain implements Callable<Integer>
             final Path train = ReviewFile.trainPathFor(out);
             ReviewFile.write(out, train, result);
             System.out.printf(Locale.ROOT, "mine %s: %d turns, %d not understood (distinct), %d clusters, %d questions clustered;"
-                    + " clustering %d ms, run %d ms, with centroids %d ms%n", chosen.name().toLowerCase(Locale.ROOT), result.turns(),
-                result.questions().size(), result.clusters().size(),
-                result.clusters().stream().mapToInt(c -> c.members().length).sum(), result.clusterMs(), result.totalMs(),
+                    + " clustering %d ms (embedding %d ms), run %d ms, with centroids %d ms%n", chosen.name().toLowerCase(Locale.ROOT),
+                result.turns(), result.questions().size(), result.clusters().size(),
+                result.clusters().stream().mapToInt(c -> c.members().length).sum(), result.clusterMs(), result.embedMs(), result.totalMs(),
                 (System.nanoTime() - startNs) / 1_000_000);
             System.out.println("review: " + out.toAbsolutePath() + "\nlabelled questions: " + train.toAbsolutePath());
             return 0;

@@ -50,11 +50,12 @@ public final class Miner
      * @param questions  the distinct not-understood questions.
      * @param clustering their clustering.
      * @param clusters   the clusters described, largest first.
+     * @param embedMs    the part of {@code clusterMs} spent embedding the questions (0 for the baseline), milliseconds.
      * @param clusterMs  the time to cluster (embedding included for the encoder), milliseconds.
      * @param totalMs    the whole run, from reading the input to the descriptions, milliseconds.
      */
     public record Result(Method method, long turns, List<Question> questions, Clustering clustering, List<MinedCluster> clusters,
-        long clusterMs, long totalMs)
+        long embedMs, long clusterMs, long totalMs)
     {
     }
 
@@ -104,6 +105,7 @@ public final class Miner
         final long clusterStart = System.nanoTime();
         final Clustering clustering;
         float[][] vectors = null;
+        long embedMs = 0;
         if (n == 0)
         {
             clustering = new Clustering(new int[0], 0, 0);
@@ -116,6 +118,7 @@ public final class Miner
         {
             vectors = Embeddings.embed(questionRows.withColumn("masked", audience.column(questionRows.col(NotUnderstood.TEXT))),
                 NotUnderstood.ID, "masked", n, encoder);
+            embedMs = (System.nanoTime() - clusterStart) / 1_000_000;
             if (method == Method.ENCODER)
             {
                 clustering = settings.average().cluster(spark, vectors);
@@ -130,7 +133,8 @@ public final class Miner
         final List<MinedCluster> described = describe(questions, clustering, vectors);
         questionRows.unpersist();
         cachedTurns.unpersist();
-        return new Result(method, turnCount, questions, clustering, described, clusterMs, (System.nanoTime() - start) / 1_000_000);
+        return new Result(method, turnCount, questions, clustering, described, embedMs, clusterMs,
+            (System.nanoTime() - start) / 1_000_000);
     }
 
     private List<MinedCluster> describe(final List<Question> questions, final Clustering clustering, final float[][] known)

@@ -319,8 +319,9 @@ public final class PlantedTopics implements Callable<Integer>
         return Files.readString(log);
     }
 
-    private void writeReducedCatalog(final Path from, final Path to, final Set<String> drop) throws IOException
+    static void writeReducedCatalog(final Path from, final Path to, final Set<String> drop) throws IOException
     {
+        final ObjectMapper mapper = new ObjectMapper();
         final ObjectNode root = (ObjectNode)mapper.readTree(from.toFile());
         final ArrayNode kept = mapper.createArrayNode();
         for (final JsonNode intent : root.get("intents"))
@@ -375,7 +376,7 @@ public final class PlantedTopics implements Callable<Integer>
         Files.write(to, kept, StandardCharsets.UTF_8);
     }
 
-    private static void filterTsv(final Path from, final Path to, final Set<String> drop) throws IOException
+    static void filterTsv(final Path from, final Path to, final Set<String> drop) throws IOException
     {
         final List<String> lines = Files.readAllLines(from, StandardCharsets.UTF_8);
         final List<String> kept = new ArrayList<>(lines.size());
