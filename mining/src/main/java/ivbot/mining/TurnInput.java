@@ -53,10 +53,24 @@ public final class TurnInput
         .add("clarifying", DataTypes.BooleanType)
         .add("label", DataTypes.StringType);
 
-    private static final StructType EVENT_SCHEMA = new StructType(SCHEMA.fields()).add("time", DataTypes.StringType);
+    /**
+     * As read: {@code clarifying} as text, since the server writes {@code true}/{@code false} and ClickHouse (a
+     * {@code UInt8} column, 18.16 has no Bool) {@code 1}/{@code 0}; a JSON number in a boolean column would drop the row.
+     */
+    private static final StructType EVENT_SCHEMA = eventSchema();
 
     private TurnInput()
     {
+    }
+
+    private static StructType eventSchema()
+    {
+        StructType schema = new StructType();
+        for (final var field : SCHEMA.fields())
+        {
+            schema = "clarifying".equals(field.name()) ? schema.add(field.name(), DataTypes.StringType) : schema.add(field);
+        }
+        return schema.add("time", DataTypes.StringType);
     }
 
     /**
@@ -183,7 +197,10 @@ public final class TurnInput
         {
             final String name = SCHEMA.fields()[i].name();
             columns[i] = "normalized_query".equals(name) ? normalized.as(name)
-                : "label".equals(name) ? org.apache.spark.sql.functions.coalesce(col(name), lit("")).as(name) : col(name);
+                : "label".equals(name) ? org.apache.spark.sql.functions.coalesce(col(name), lit("")).as(name)
+                : "clarifying".equals(name) ? org.apache.spark.sql.functions.lower(col(name).cast(DataTypes.StringType))
+                    .isin("true", "1").as(name)
+                : col(name);
         }
         return rows.select(columns).filter(col("query").isNotNull());
     }
