@@ -21,13 +21,19 @@ import java.util.List;
  * Before it, Spark reduces n: each partition takes a range of questions and groups them greedily around leaders
  * (a question joins the first leader of its range with similarity at least {@code leaderSimilarity}, else leads),
  * so near-duplicates enter the driver's agglomeration as one weighted cluster.
+ * <p>
+ * When more than {@code maxCell} groups remain, the chain would be quadratic on one driver: the groups are first
+ * split into cells by MLlib k-means on their centroids (cosine distance, k = 2 groups / maxCell, so a cell holds
+ * about half of maxCell groups), and the chain runs per cell on the executors; clusters then never cross a cell,
+ * an approximation that a k-means split makes rarely matter (a topic's questions share a centroid).
  *
  * @param minSimilarity    the cut, a mean cosine similarity in (0, 1).
  * @param leaderSimilarity the similarity that groups near-duplicates before, in (minSimilarity, 1].
  * @param minClusterSize   the smallest cluster kept, in distinct questions.
  * @param partitions       the partitions of the leader step.
+ * @param maxCell          the most groups agglomerated in one chain before the k-means split.
  */
-public record AverageLinkage(double minSimilarity, double leaderSimilarity, int minClusterSize, int partitions)
+public record AverageLinkage(double minSimilarity, double leaderSimilarity, int minClusterSize, int partitions, int maxCell)
 {
     /** Checks the settings. */
     public AverageLinkage
@@ -48,6 +54,15 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         {
             throw new IllegalArgumentException("--partitions=" + partitions + " (expected: > 0)");
         }
+        if (maxCell < 2)
+        {
+            throw new IllegalArgumentException("--max-cell=" + maxCell + " (expected: >= 2)");
+        }
+    }
+
+    /** The groups of one k-means cell, as they travel to an executor: group ids, sum vectors, sizes. */
+    record Cell(int[] groups, float[][] sums, int[] sizes) implements java.io.Serializable
+    {
     }
 
     /**
@@ -61,7 +76,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         final List<int[]> groups = leaders(spark, vectors);
         final int m = groups.size();
         final int dim = vectors[0].length;
-        final double[][] sums = new double[m][dim];
+        final float[][] sums = new float[m][dim];
         final int[] sizes = new int[m];
         final UnionFind sets = new UnionFind(n);
         for (int g = 0; g < m; g++)
@@ -78,7 +93,22 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
                 }
             }
         }
-        final long computed = chain(sums, sizes, groups, sets);
+        long computed = 0;
+        final List<int[]> merges = new ArrayList<>();
+        if (m <= maxCell)
+        {
+            final long[] count = new long[1];
+            merges.addAll(chain(sums, sizes, minSimilarity, count));
+            computed = count[0];
+        }
+        else
+        {
+            merges.addAll(perCell(spark, sums, sizes));
+        }
+        for (final int[] merge : merges)
+        {
+            sets.union(groups.get(merge[0])[0], groups.get(merge[1])[0]);
+        }
         final int[] roots = new int[n];
         for (int i = 0; i < n; i++)
         {
@@ -87,10 +117,19 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         return new Clustering(Clustering.relabel(roots, minClusterSize), computed, n - m);
     }
 
-    /** The nearest-neighbour chain over the groups; merges are recorded in {@code sets}. */
-    private long chain(final double[][] sums, final int[] sizes, final List<int[]> groups, final UnionFind sets)
+    /**
+     * The nearest-neighbour chain over some groups.
+     *
+     * @param sums   their sum vectors (changed: a merge adds into the survivor).
+     * @param sizes  their sizes (changed likewise).
+     * @param cut    the mean similarity below which nothing merges.
+     * @param count  [0] gets the similarities computed added.
+     * @return the merges, {a, b} indexes into {@code sums}, in order.
+     */
+    static List<int[]> chain(final float[][] sums, final int[] sizes, final double cut, final long[] count)
     {
         final int m = sums.length;
+        final List<int[]> merges = new ArrayList<>();
         final boolean[] active = new boolean[m];
         int remaining = m;
         java.util.Arrays.fill(active, true);
@@ -125,7 +164,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
                     best = c;
                 }
             }
-            if (best < 0 || bestSim < minSimilarity)
+            if (best < 0 || bestSim < cut)
             {
                 // final: nothing will come closer than this again
                 active[a] = false;
@@ -144,12 +183,70 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
                 sizes[a] += sizes[best];
                 active[best] = false;
                 remaining--;
-                sets.union(groups.get(a)[0], groups.get(best)[0]);
+                merges.add(new int[] {a, best});
                 continue;
             }
             stack.push(best);
         }
-        return computed;
+        count[0] += computed;
+        return merges;
+    }
+
+    /** The k-means split and one chain per cell on the executors; the merges come back as group ids. */
+    private List<int[]> perCell(final SparkSession spark, final float[][] sums, final int[] sizes)
+    {
+        final int m = sums.length;
+        final List<org.apache.spark.sql.Row> rows = new ArrayList<>(m);
+        for (int g = 0; g < m; g++)
+        {
+            final double[] v = new double[sums[g].length];
+            for (int k = 0; k < v.length; k++)
+            {
+                v[k] = sums[g][k];
+            }
+            rows.add(org.apache.spark.sql.RowFactory.create(g, org.apache.spark.ml.linalg.Vectors.dense(v)));
+        }
+        final org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+            .add("g", org.apache.spark.sql.types.DataTypes.IntegerType)
+            .add("features", org.apache.spark.ml.linalg.SQLDataTypes.VectorType());
+        final org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> points = spark.createDataFrame(rows, schema)
+            .repartition(partitions).cache();
+        final int k = Math.max(2, (int)Math.ceil(2.0 * m / maxCell));
+        final org.apache.spark.ml.clustering.KMeansModel model = new org.apache.spark.ml.clustering.KMeans()
+            .setK(k).setSeed(1).setMaxIter(20).setDistanceMeasure("cosine").fit(points);
+        final java.util.Map<Integer, List<Integer>> byCell = new java.util.TreeMap<>();
+        for (final org.apache.spark.sql.Row r : model.transform(points).select("g", "prediction").collectAsList())
+        {
+            byCell.computeIfAbsent(r.getInt(1), c -> new ArrayList<>()).add(r.getInt(0));
+        }
+        points.unpersist();
+        final List<Cell> cells = new ArrayList<>(byCell.size());
+        for (final List<Integer> members : byCell.values())
+        {
+            final int[] ids = members.stream().mapToInt(Integer::intValue).toArray();
+            final float[][] cellSums = new float[ids.length][];
+            final int[] cellSizes = new int[ids.length];
+            for (int i = 0; i < ids.length; i++)
+            {
+                cellSums[i] = sums[ids[i]];
+                cellSizes[i] = sizes[ids[i]];
+            }
+            cells.add(new Cell(ids, cellSums, cellSizes));
+        }
+        final double cut = minSimilarity;
+        final JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        return jsc.parallelize(cells, Math.max(1, Math.min(cells.size(), partitions * 2)))
+            .flatMap(cell ->
+            {
+                final List<int[]> local = chain(cell.sums(), cell.sizes(), cut, new long[1]);
+                final List<int[]> global = new ArrayList<>(local.size());
+                for (final int[] merge : local)
+                {
+                    global.add(new int[] {cell.groups()[merge[0]], cell.groups()[merge[1]]});
+                }
+                return global.iterator();
+            })
+            .collect();
     }
 
     private static int secondOf(final Deque<Integer> stack)
@@ -159,7 +256,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         return it.next();
     }
 
-    private static double dot(final double[] a, final double[] b)
+    private static double dot(final float[] a, final float[] b)
     {
         double sum = 0;
         for (int k = 0; k < a.length; k++)

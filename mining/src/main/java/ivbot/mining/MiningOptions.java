@@ -48,6 +48,9 @@ public final class MiningOptions
     @Option(names = "--leader-similarity", defaultValue = "0.9", description = "encoder: near-duplicates above this enter the agglomeration as one group (default: ${DEFAULT-VALUE}).")
     double leaderSimilarity;
 
+    @Option(names = "--max-cell", defaultValue = "20000", description = "encoder: more near-duplicate groups than this are split into cells by k-means first, one chain per cell on the executors (default: ${DEFAULT-VALUE}).")
+    int maxCell;
+
     @Option(names = "--dbscan-similarity", defaultValue = "0.75", description = "encoder-dbscan: the radius as a cosine similarity (default: ${DEFAULT-VALUE}).")
     double dbscanSimilarity;
 
@@ -78,7 +81,7 @@ public final class MiningOptions
     Miner.Methods methods()
     {
         return new Miner.Methods(new LevenshteinClusterer(maxDistance, maxBlock, minClusterSize),
-            new AverageLinkage(minSimilarity, leaderSimilarity, minClusterSize, partitions),
+            new AverageLinkage(minSimilarity, leaderSimilarity, minClusterSize, partitions, maxCell),
             new EncoderClusterer(encoder(), dbscanSimilarity, minPoints, minClusterSize, partitions));
     }
 }

@@ -34,10 +34,10 @@ class AverageLinkageTest
         }
         for (final double cut : new double[] {0.2, 0.35, 0.5, 0.7})
         {
-            final int[] chain = new AverageLinkage(cut, 1.0, 1, 2).cluster(SharedSpark.get(), vectors).labels();
+            final int[] chain = new AverageLinkage(cut, 1.0, 1, 2, 1000).cluster(SharedSpark.get(), vectors).labels();
             assertArrayEquals(canonical(greedy(vectors, cut)), canonical(chain), "cut " + cut);
         }
-        final int[] three = new AverageLinkage(0.35, 1.0, 10, 2).cluster(SharedSpark.get(), vectors).labels();
+        final int[] three = new AverageLinkage(0.35, 1.0, 10, 2, 1000).cluster(SharedSpark.get(), vectors).labels();
         assertEquals(3, Arrays.stream(three).max().getAsInt() + 1);
         for (int i = 0; i < 36; i++)
         {
@@ -46,9 +46,49 @@ class AverageLinkageTest
     }
 
     @Test
+    void shouldKeepClustersPureWhenKMeansSplitsTheGroupsIntoCells()
+    {
+        final float[][] vectors = directions(new Random(5));
+        // 45 groups, at most 10 per chain: k-means makes 9 cells, one chain each on the executors
+        final int[] labels = new AverageLinkage(0.35, 1.0, 2, 2, 10).cluster(SharedSpark.get(), vectors).labels();
+        final java.util.Map<Integer, Integer> direction = new java.util.HashMap<>();
+        int clustered = 0;
+        for (int i = 0; i < 36; i++)
+        {
+            if (labels[i] != Clustering.NOISE)
+            {
+                clustered++;
+                final Integer before = direction.putIfAbsent(labels[i], i % 3);
+                assertEquals(before == null ? i % 3 : before, i % 3, "cluster " + labels[i] + " mixes directions");
+            }
+        }
+        assertEquals(3, new java.util.HashSet<>(direction.values()).size());
+        org.junit.jupiter.api.Assertions.assertTrue(clustered >= 30, "clustered " + clustered + " of 36");
+    }
+
+    private static float[][] directions(final Random random)
+    {
+        final float[][] vectors = new float[45][];
+        for (int i = 0; i < vectors.length; i++)
+        {
+            final float[] v = new float[16];
+            if (i < 36)
+            {
+                v[i % 3] = 1;
+            }
+            for (int k = 0; k < v.length; k++)
+            {
+                v[k] += (float)(random.nextGaussian() * (i < 36 ? 0.2 : 1.0));
+            }
+            vectors[i] = unit(v);
+        }
+        return vectors;
+    }
+
+    @Test
     void shouldRejectALeaderSimilarityBelowTheCut()
     {
-        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new AverageLinkage(0.5, 0.4, 3, 2));
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> new AverageLinkage(0.5, 0.4, 3, 2, 1000));
         assertEquals("--leader-similarity=0.4 (expected: between --min-similarity and 1)", ex.getMessage());
     }
 

@@ -77,7 +77,7 @@ class EncoderMiningTest
         final Miner miner = new Miner(spark, new NotUnderstood(reduced.fallback().id(), 0.6, 0.1), centroids,
             Encoder.BGE_SMALL_ZH_INT8, audience);
         result = miner.mine(TurnInput.read(spark, planted.toString(), 1, 0, "t"), Miner.Method.ENCODER, new Miner.Methods(
-            new LevenshteinClusterer(0.5, 500, 3), new AverageLinkage(0.45, 0.9, 3, 2),
+            new LevenshteinClusterer(0.5, 500, 3), new AverageLinkage(0.45, 0.9, 3, 2, 20_000),
             new EncoderClusterer(Encoder.BGE_SMALL_ZH_INT8, 0.75, 3, 3, 2)));
     }
 
