@@ -61,7 +61,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
     }
 
     /** The groups of one k-means cell, as they travel to an executor: group ids, sum vectors, sizes. */
-    record Cell(int[] groups, float[][] sums, int[] sizes) implements java.io.Serializable
+    record Cell(int[] groups, double[][] sums, int[] sizes) implements java.io.Serializable
     {
     }
 
@@ -76,7 +76,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         final List<int[]> groups = leaders(spark, vectors);
         final int m = groups.size();
         final int dim = vectors[0].length;
-        final float[][] sums = new float[m][dim];
+        final double[][] sums = new double[m][dim];
         final int[] sizes = new int[m];
         final UnionFind sets = new UnionFind(n);
         for (int g = 0; g < m; g++)
@@ -126,7 +126,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
      * @param count  [0] gets the similarities computed added.
      * @return the merges, {a, b} indexes into {@code sums}, in order.
      */
-    static List<int[]> chain(final float[][] sums, final int[] sizes, final double cut, final long[] count)
+    static List<int[]> chain(final double[][] sums, final int[] sizes, final double cut, final long[] count)
     {
         final int m = sums.length;
         final List<int[]> merges = new ArrayList<>();
@@ -193,18 +193,13 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
     }
 
     /** The k-means split and one chain per cell on the executors; the merges come back as group ids. */
-    private List<int[]> perCell(final SparkSession spark, final float[][] sums, final int[] sizes)
+    private List<int[]> perCell(final SparkSession spark, final double[][] sums, final int[] sizes)
     {
         final int m = sums.length;
         final List<org.apache.spark.sql.Row> rows = new ArrayList<>(m);
         for (int g = 0; g < m; g++)
         {
-            final double[] v = new double[sums[g].length];
-            for (int k = 0; k < v.length; k++)
-            {
-                v[k] = sums[g][k];
-            }
-            rows.add(org.apache.spark.sql.RowFactory.create(g, org.apache.spark.ml.linalg.Vectors.dense(v)));
+            rows.add(org.apache.spark.sql.RowFactory.create(g, org.apache.spark.ml.linalg.Vectors.dense(sums[g].clone())));
         }
         final org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
             .add("g", org.apache.spark.sql.types.DataTypes.IntegerType)
@@ -224,7 +219,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         for (final List<Integer> members : byCell.values())
         {
             final int[] ids = members.stream().mapToInt(Integer::intValue).toArray();
-            final float[][] cellSums = new float[ids.length][];
+            final double[][] cellSums = new double[ids.length][];
             final int[] cellSizes = new int[ids.length];
             for (int i = 0; i < ids.length; i++)
             {
@@ -256,7 +251,7 @@ public record AverageLinkage(double minSimilarity, double leaderSimilarity, int 
         return it.next();
     }
 
-    private static double dot(final float[] a, final float[] b)
+    private static double dot(final double[] a, final double[] b)
     {
         double sum = 0;
         for (int k = 0; k < a.length; k++)

@@ -19,11 +19,16 @@ import static org.apache.spark.sql.functions.col;
  * inside Spark: one ONNX Runtime session per partition ({@code mapPartitions}), opened on the executor from the
  * encoder carrier jar on its classpath, one intra-op thread (Spark runs one task per core), closed at the
  * partition's end. The vectors come back to the driver indexed by question id.
+ * <p>
+ * One question per ONNX Runtime call: the int8 encoder quantises its activations per call (dynamic
+ * quantisation, one scale over the whole batch tensor), so in a batch a question's vector moves with the other
+ * questions Spark happened to put beside it; near the clustering cut that changed which clusters merged from one run
+ * to the next. Alone, a question always gets the same vector.
  */
 public final class Embeddings
 {
-    /** Texts per ONNX Runtime call. */
-    static final int BATCH = 32;
+    /** Texts per ONNX Runtime call: one, so a vector does not depend on its batch (see above). */
+    static final int BATCH = 1;
     /** Token limit: questions are short; longer ones are cut. */
     static final int MAX_TOKENS = 64;
 
