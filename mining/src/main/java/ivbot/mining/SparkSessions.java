@@ -4,7 +4,10 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Builds the SparkSession mining runs in: local mode by default ({@code local[2]}), a cluster master unchanged.
- * The UI is off (no port is opened), and shuffles are sized for the small deduplicated sets mining works on.
+ * The UI is off (no port is opened), and shuffles are sized for the small deduplicated sets mining works on. With a
+ * cluster master the jars of this JVM's class path (the mining jar and {@code mining/target/lib}: Spark's own, the
+ * inference module, ONNX Runtime and the encoder carrier) are shipped to the executors ({@code spark.jars}), since
+ * the encoder runs there.
  */
 public final class SparkSessions
 {
@@ -23,7 +26,14 @@ public final class SparkSessions
         {
             throw new IllegalArgumentException("--partitions=" + partitions + " (expected: > 0)");
         }
-        return SparkSession.builder()
+        final SparkSession.Builder builder = SparkSession.builder();
+        if (!master.startsWith("local"))
+        {
+            builder.config("spark.jars", String.join(",", java.util.Arrays.stream(
+                System.getProperty("java.class.path", "").split(java.io.File.pathSeparator))
+                .filter(p -> p.endsWith(".jar")).toList()));
+        }
+        return builder
             .appName("ivbot-mine")
             .master(master)
             .config("spark.ui.enabled", "false")
