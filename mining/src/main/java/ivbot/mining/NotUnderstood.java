@@ -16,6 +16,7 @@ import static org.apache.spark.sql.functions.row_number;
 /**
  * The turns the assistant did not understand, and their questions de-duplicated. A turn is not understood when
  * <ul>
+ *   <li>the server said so ({@code unknown}, in events that carry it), or</li>
  *   <li>its intent is the catalog's fallback ({@code out_of_scope}), or</li>
  *   <li>it asked a clarifying question ({@code clarifying}), or</li>
  *   <li>the rules answered it because the model could not ({@code source == rules} with a non-empty
@@ -63,7 +64,8 @@ public record NotUnderstood(String fallbackIntent, double maxConfidence, double 
     {
         final Column confidence = coalesce(col("confidence"), lit(0.0));
         final Column margin = coalesce(col("margin"), lit(0.0));
-        return col("intent").equalTo(lit(fallbackIntent))
+        return coalesce(col("unknown"), lit(false))
+            .or(col("intent").equalTo(lit(fallbackIntent)))
             .or(coalesce(col("clarifying"), lit(false)))
             .or(col("source").equalTo(lit("rules")).and(coalesce(col("fallback_reason"), lit("")).notEqual(lit(""))))
             .or(confidence.lt(lit(maxConfidence)))

@@ -51,11 +51,13 @@ public final class TurnInput
         .add("source", DataTypes.StringType)
         .add("fallback_reason", DataTypes.StringType)
         .add("clarifying", DataTypes.BooleanType)
+        .add("unknown", DataTypes.BooleanType)
         .add("label", DataTypes.StringType);
 
     /**
-     * As read: {@code clarifying} as text, since the server writes {@code true}/{@code false} and ClickHouse (a
-     * {@code UInt8} column, 18.16 has no Bool) {@code 1}/{@code 0}; a JSON number in a boolean column would drop the row.
+     * As read: the flags ({@code clarifying}, {@code unknown}: the server's own verdict, absent in older events) as
+     * text, since the server writes {@code true}/{@code false} and ClickHouse (a {@code UInt8} column, 18.16 has no
+     * Bool) {@code 1}/{@code 0}; a JSON number in a boolean column would drop the row.
      */
     private static final StructType EVENT_SCHEMA = eventSchema();
 
@@ -63,12 +65,17 @@ public final class TurnInput
     {
     }
 
+    private static boolean isFlag(final String column)
+    {
+        return "clarifying".equals(column) || "unknown".equals(column);
+    }
+
     private static StructType eventSchema()
     {
         StructType schema = new StructType();
         for (final var field : SCHEMA.fields())
         {
-            schema = "clarifying".equals(field.name()) ? schema.add(field.name(), DataTypes.StringType) : schema.add(field);
+            schema = isFlag(field.name()) ? schema.add(field.name(), DataTypes.StringType) : schema.add(field);
         }
         return schema.add("time", DataTypes.StringType);
     }
@@ -139,7 +146,7 @@ public final class TurnInput
                 }
                 final String[] cols = line.split("\t", -1);
                 final String label = cols.length > 1 ? cols[1].strip() : "";
-                rows.add(org.apache.spark.sql.RowFactory.create(0L, cols[0], null, "", null, null, "tsv", "", false, label));
+                rows.add(org.apache.spark.sql.RowFactory.create(0L, cols[0], null, "", null, null, "tsv", "", false, false, label));
             }
         }
         return complete(spark.createDataFrame(rows, SCHEMA));
@@ -198,7 +205,7 @@ public final class TurnInput
             final String name = SCHEMA.fields()[i].name();
             columns[i] = "normalized_query".equals(name) ? normalized.as(name)
                 : "label".equals(name) ? org.apache.spark.sql.functions.coalesce(col(name), lit("")).as(name)
-                : "clarifying".equals(name) ? org.apache.spark.sql.functions.lower(col(name).cast(DataTypes.StringType))
+                : isFlag(name) ? org.apache.spark.sql.functions.lower(col(name).cast(DataTypes.StringType))
                     .isin("true", "1").as(name)
                 : col(name);
         }

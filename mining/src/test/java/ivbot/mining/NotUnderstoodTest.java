@@ -47,7 +47,11 @@ class NotUnderstoodTest
             event(1000, "HR在吗", "human_agent", 0.99, 0.0, "rules", "", false),             // rules, sure: understood
             // clarifying as ClickHouse's UInt8 writes it
             event(1000, "哪个假", "leave_annual", 0.9, 0.5, "model", "", false).replace("\"clarifying\":false", "\"clarifying\":1"),
-            event(1000, "产假几天", "leave_parental", 0.9, 0.5, "model", "", false).replace("\"clarifying\":false", "\"clarifying\":0"));
+            event(1000, "产假几天", "leave_parental", 0.9, 0.5, "model", "", false).replace("\"clarifying\":false", "\"clarifying\":0"),
+            // the server's own verdict (unknown), as it writes it and as ClickHouse's UInt8 does
+            event(1000, "转正答辩呢", "intern_conversion", 0.9, 0.5, "model", "", false).replace("}", ",\"unknown\":true}"),
+            event(1000, "转岗流程", "application", 0.9, 0.5, "model", "", false).replace("}", ",\"unknown\":1}"),
+            event(1000, "试用期多久", "probation", 0.9, 0.5, "model", "", false).replace("}", ",\"unknown\":0}"));
         final List<String> day1 = List.of(
             event(2 * 86_400_000L, "很久以前的问题", "out_of_scope", 0.9, 0.9, "model", "", false)); // outside --since 1d
         Files.write(dir.resolve("turns-2026-12-01-0.jsonl"), day1, StandardCharsets.UTF_8);
@@ -63,8 +67,9 @@ class NotUnderstoodTest
         {
             turns.put(r.getString(r.fieldIndex(NotUnderstood.TEXT)), r.getLong(r.fieldIndex(NotUnderstood.TURNS)));
         }
-        assertEquals(Map.of("讲个笑话", 1L, "那个呢", 1L, "婚假几天", 1L, "能落户吗", 2L, "能远程吗", 1L, "婚假呢", 1L, "哪个假", 1L), turns);
-        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6), rows.stream().map(r -> r.getInt(r.fieldIndex(NotUnderstood.ID))).sorted().toList());
+        assertEquals(Map.of("讲个笑话", 1L, "那个呢", 1L, "婚假几天", 1L, "能落户吗", 2L, "能远程吗", 1L, "婚假呢", 1L, "哪个假", 1L,
+            "转正答辩呢", 1L, "转岗流程", 1L), turns);
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), rows.stream().map(r -> r.getInt(r.fieldIndex(NotUnderstood.ID))).sorted().toList());
     }
 
     @Test
