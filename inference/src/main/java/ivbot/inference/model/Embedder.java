@@ -37,22 +37,19 @@ public final class Embedder implements AutoCloseable
 
     /**
      * @param normalizedTexts texts after {@link ivbot.inference.TextNormalizer}.
-     * @return one vector per text.
+     * @return one vector per text, each computed alone.
      * @throws OrtException when ONNX Runtime fails.
      */
     public float[][] embed(final List<String> normalizedTexts) throws OrtException
     {
         final int dim = runner.width();
         final float[][] out = new float[normalizedTexts.size()][dim];
-        final int batch = runner.maxBatchSize();
-        for (int start = 0; start < normalizedTexts.size(); start += batch)
+        for (int i = 0; i < normalizedTexts.size(); i++)
         {
-            final List<String> slice = normalizedTexts.subList(start, Math.min(start + batch, normalizedTexts.size()));
-            runner.run(slice, rows);
-            for (int i = 0; i < slice.size(); i++)
-            {
-                System.arraycopy(rows, i * dim, out[start + i], 0, dim);
-            }
+            // one text a call: the int8 encoder quantizes activations per batch, so a text's vector would move with
+            // the texts beside it; alone, a text always has one vector, the one a served query of its own gets
+            runner.run(normalizedTexts.subList(i, i + 1), rows);
+            System.arraycopy(rows, 0, out[i], 0, dim);
         }
         return out;
     }
