@@ -10,7 +10,8 @@
 #              per server configuration in MODEL_SERVE_OPTS;
 #   mix        a realistic mix: Zipf over the dev set's questions, cache on, default settings: the highest rate
 #              with P99 <= 10 ms;
-#   cached     the HTTP stack: ivbot's cached path (every answer from the cache), its P99 at half its maximum;
+#   cached     the HTTP stack: ivbot's cached path (every answer from the cache), its P99 at half its maximum
+#              (at half of each find-max search's maximum; the figure is the worst);
 #              protobuf frames against HTTP on it; the harness against wrk on the same endpoint and request, at
 #              one fixed rate (the check: within 10% on throughput) and closed loop at the same concurrency;
 #   hello      Netty's own HttpHelloWorldServer (io.netty:netty-example, its jar only, on ivbot's Netty jars),
@@ -86,6 +87,8 @@
 #   BENCH_OUT [mktemp -d]  where logs, JMH results and table.md go
 #   SKIP_BUILD [0]         1: do not run `mvn install -DskipTests` first
 set -euo pipefail
+# the whole script is one block, read before it runs: editing the file during a run does not change that run
+{
 
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$home"
@@ -259,7 +262,10 @@ run_section() {
 # ---------------------------------------------------------------- harness helpers
 kv() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<" $1" | tail -n 1; }
 fmt2() { awk -v x="$1" 'BEGIN{ if (x ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) printf "%.2f", x; else printf "NaN" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 > 0) printf "%.2f", a/b; else printf "NaN" }'; }
+ratio() { # a/b to 2 places; NaN unless both are numbers and b > 0
+  awk -v a="$1" -v b="$2" 'BEGIN{ n = "^-?[0-9.]+([eE][-+]?[0-9]+)?$"
+    if (a ~ n && b ~ n && b+0 > 0) printf "%.2f", a/b; else printf "NaN" }'
+}
 le() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a+0 <= b+0) }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a+0 >= b+0) }'; }
 ms_of() { awk -v d="$1" 'BEGIN{ v=d+0; if (d ~ /us$/) v/=1000; else if (d ~ /ms$/) v=v; else if (d ~ /s$/) v*=1000; print v }'; }
@@ -293,19 +299,20 @@ saturation() { # name, concurrency, more bench args: closed loop; sets sat (answ
 
 # find_max NAME P99 MIN_RATE SAT more bench args: FINDMAX_RUNS independent searches, the median; when it is
 # below SANITY_SHARE x SAT (the same server's closed-loop throughput), all of them once more. Sets fm_rate,
-# fm_p99 (of the median search), fm_log (its log), fm_rates (every search's rate), fm_flag ("" or "low").
+# fm_p99 (of the median search), fm_log (its log), fm_rates (every search's rate, for the table), fm_list
+# (the same, space-separated) and fm_flag ("" or "low").
 find_max() {
   local name="$1" p99="$2" min="$3" sat_rate="$4"; shift 4
   local attempt i line runs rates r p
   fm_flag=""
   for attempt in 1 2; do
-    runs=""; rates=""
+    runs=""; rates=""; fm_list=""
     for i in $(seq 1 "$FINDMAX_RUNS"); do
       line=$(bench "$name-$attempt-$i" --find-max --p99 "$p99" --min-rate "$min" --duration "$BENCH_STEP" \
         --warmup "$BENCH_WARMUP" --max-steps "$BENCH_MAX_STEPS" --retries "$BENCH_RETRIES" "$@")
       r=$(kv "$line" rate); p=$(kv "$line" p99_ms)
       runs+="${r:-0} ${p:-NaN} $name-$attempt-$i"$'\n'
-      rates+="${rates:+/}${r:-0}"
+      rates+="${rates:+/}${r:-0}"; fm_list+=" ${r:-0}"
     done
     read -r fm_rate fm_p99 fm_log < <(sort -n -k1 <<<"${runs%$'\n'}" | awk -v n="$FINDMAX_RUNS" 'NR == int((n+1)/2)')
     fm_log="$OUT/bench-$fm_log.log"; fm_rates="$rates"
@@ -453,8 +460,15 @@ section_cached() {
   [ -z "$fm_flag" ] || low_findmax=$((low_findmax + 1))
   cached_hits=$(kv "$(grep '^bench:' "$fm_log" | tail -n 1 || true)" cache_hit_share)
   cached_half_rate=$(half "$cached_rate")
-  line=$(bench cached-half --url "$url" --rate "$cached_half_rate" --duration "$BENCH_DURATION" --warmup "$BENCH_WARMUP")
-  cached_half_p99=$(kv "$line" p99_ms)
+  # the P99 at half the maximum of each search (the goal holds in each): the figure is the worst of them
+  local r n=0
+  cached_half_p99=""; cached_half_detail=""
+  for r in $fm_list; do
+    n=$((n + 1))
+    line=$(bench "cached-half$n" --url "$url" --rate "$(half "$r")" --duration "$BENCH_DURATION" --warmup "$BENCH_WARMUP")
+    cached_half_detail+="${cached_half_detail:+, }$(half "$r")/s: $(fmt2 "$(kv "$line" p99_ms)") ms"
+    cached_half_p99=$(awk -v a="${cached_half_p99:-0}" -v b="$(kv "$line" p99_ms)" 'BEGIN{ if (b == "") b = 1e9; print (b+0 > a+0 ? b : a) }')
+  done
   saturation proto-saturation "$SAT_CONCURRENCY" "${sat_conns[@]}" --url "$url" --protocol proto; proto_sat=$sat
   find_max proto-findmax "$HTTP_P99" "$HTTP_MIN_RATE" "$proto_sat" --url "$url" --protocol proto
   proto_rate=$fm_rate; proto_p99=$fm_p99; proto_note=$(fm_note "$fm_rates" "$fm_flag" "$proto_sat")
@@ -660,7 +674,7 @@ run_min=$(( ($(date +%s) - run_t0 + 30) / 60 ))
   fi
   if want cached; then
     echo "| cached path, HTTP | every answer from the cache (hits ${cached_hits:-?}) | **$cached_rate q/s** at P99 $cached_p99 ms (target $HTTP_P99); $cached_note | Netty HelloWorld $hello_rate q/s | $cached_over_hello | >= 0.80 | $(yes_no ge "$cached_over_hello" 0.8) | $other_cached | $steal_cached |"
-    echo "| cached path at half max | open loop $cached_half_rate/s | P99 $cached_half_ms ms | | | <= 2 ms | $(yes_no le "${cached_half_p99:-1e9}" 2) | | |"
+    echo "| cached path at half max | open loop at half each search's maximum ($cached_half_detail) | P99 $cached_half_ms ms (the worst) | | | <= 2 ms in each | $(yes_no le "${cached_half_p99:-1e9}" 2) | | |"
     echo "| cached path, protobuf frames | same server, same queries | **$proto_rate q/s** at P99 $proto_p99 ms; at $cached_half_rate/s P99 $(fmt2 "${proto_half_p99:-NaN}") ms; $proto_note | cached path, HTTP | $(ratio "$proto_rate" "$cached_rate") | | | | |"
     echo "| harness vs wrk, fixed rate | $wrk_rate/s, $WRK_CONNECTIONS connections x 1 in flight, same request to /v1/chat | harness $harness_fixed/s (P99 $harness_fixed_p99 ms from intended send) | wrk $wrk_fixed/s (P99 ${wrk_fixed_p99:-?} from actual send) | $wrk_ratio | within 10% | $(yes_no awk -v r="$wrk_ratio" 'BEGIN{ exit !(r >= 0.9 && r <= 1.1) }') | | |"
     echo "| harness vs wrk, closed loop | $WRK_CONNECTIONS connections x 1 in flight, same request | harness $harness_closed/s | wrk $wrk_closed/s | $wrk_closed_ratio | (information) | | | |"
@@ -688,3 +702,5 @@ run_min=$(( ($(date +%s) - run_t0 + 30) / 60 ))
 
 echo "ratios: served_over_raw=$served_over_raw cached_over_hello=$cached_over_hello model_p99_at_half_ms=$model_half_ms cached_p99_at_half_ms=$cached_half_ms served_over_raw_pinned=$served_over_raw_pinned max_steal_pct=$max_steal low_findmax=$low_findmax"
 echo "efficiency: model_cpu_over_raw=$eff_model_cpu_over_raw el_us_per_model_request=$eff_el_model_us el_us_per_cached_request=$eff_el_cached_us alloc_bytes_per_cached_request=$eff_alloc_cached"
+exit
+}
