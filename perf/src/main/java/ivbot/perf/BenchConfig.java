@@ -63,7 +63,7 @@ public final class BenchConfig
     /** {@code --max-steps}: the most find-max steps. */
     public int maxSteps = 14;
     /** {@code --retries}: how many times a failing find-max step is run again before it counts as failed. */
-    public int retries = 0;
+    public int retries = 1;
     /**
      * {@code --unique}: append {@code " #<n>"} to every query, {@code n} unique within this harness
      * process, so that no cache can answer and every request reaches the model.

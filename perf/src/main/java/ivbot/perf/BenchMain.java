@@ -23,7 +23,8 @@ import java.util.function.UnaryOperator;
  * <pre>
  * bench: rate=2000 achieved=1999.8 p50_ms=0.412 p90_ms=0.655 p99_ms=1.203 p999_ms=3.100 max_ms=8.200 errors=0
  *        fallback_share=0.0000 cache_hit_share=0.0000        (one line)
- * find-max: rate=R p99_ms=P                                  (last line under --find-max)
+ * find-max: rate=R p99_ms=P steps=S rescued=N               (last line under --find-max; rescued: failing
+ *                                                            runs that a retry overturned)
  * </pre>
  *
  * Exit status: 0 when at least one request succeeded (find-max: a rate passed), 1 otherwise or on a
@@ -103,7 +104,7 @@ public final class BenchMain implements Callable<Integer>
     @Option(names = "--max-steps", description = "Find-max most steps (default: ${DEFAULT-VALUE}).")
     int maxSteps = DEFAULTS.maxSteps;
 
-    @Option(names = "--retries", description = "Find-max: run a failing step again up to N times; it passes if any run passes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--retries", description = "Find-max: run a failing step again up to N times; it passes if any run passes, fails only if all fail (default: ${DEFAULT-VALUE}).")
     int retries = DEFAULTS.retries;
 
     @Option(names = "--path", description = "HTTP chat path (default: ${DEFAULT-VALUE}).")
@@ -219,13 +220,13 @@ public final class BenchMain implements Callable<Integer>
         if (outcome.result() == null)
         {
             out.println("find-max: no rate met the target");
-            out.println("find-max: rate=0 p99_ms=NaN");
+            out.printf(Locale.ROOT, "find-max: rate=0 p99_ms=NaN steps=%d rescued=%d%n", outcome.steps(), outcome.rescued());
             return 1;
         }
         out.println("find-max: best step:");
         finish(outcome.result());
-        out.printf(Locale.ROOT, "find-max: rate=%s p99_ms=%.3f%n", BenchConfig.fmt(outcome.rate()),
-            outcome.result().latencyMs(99.0));
+        out.printf(Locale.ROOT, "find-max: rate=%s p99_ms=%.3f steps=%d rescued=%d%n", BenchConfig.fmt(outcome.rate()),
+            outcome.result().latencyMs(99.0), outcome.steps(), outcome.rescued());
         return 0;
     }
 
@@ -284,6 +285,6 @@ public final class BenchMain implements Callable<Integer>
     private static long tokenValidityMs(final BenchConfig config)
     {
         final long runNs = config.warmupNs + config.durationNs + config.timeoutNs;
-        return TOKEN_MARGIN_MS + TimeUnit.NANOSECONDS.toMillis(runNs) * (config.findMax ? config.maxSteps : 1);
+        return TOKEN_MARGIN_MS + TimeUnit.NANOSECONDS.toMillis(runNs) * (config.findMax ? config.maxSteps + config.retries : 1);
     }
 }

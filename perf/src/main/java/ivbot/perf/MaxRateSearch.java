@@ -10,10 +10,13 @@ import java.util.Locale;
  * passes, then bisects between the last pass and the first failure until they are within 5% of each
  * other, all in at most {@code maxSteps} steps. Rates are whole requests per second.
  * <p>
- * With {@code retries > 0} ({@code --retries}), a failing step is run again at the same rate, up to that
- * many times, and passes if any run passes: on a machine shared with other work, interference only ever
- * adds latency, so one stall of someone else's making does not end the doubling or cap the result. Retries
- * count as steps.
+ * With {@code retries > 0} ({@code --retries}, 1 by default), a failing step is run again at the same rate, up
+ * to that many times, and passes if any run passes: on a machine shared with other work, interference only
+ * ever adds latency, so one stall of someone else's making does not end the doubling or cap the result. A
+ * step fails only when all its runs fail: the step budget ({@code maxSteps}) decides whether a new rate is
+ * tried, never whether a failing one gets its retries, so a search runs at most {@code maxSteps + retries}
+ * steps. Retries count as steps; the outcome says how many failing runs a retry overturned
+ * ({@code rescued}), a measure of the noise.
  * <p>
  * Runs the steps one after another on the calling thread.
  */
@@ -44,9 +47,10 @@ final class MaxRateSearch
     /**
      * @param rate   the highest passing rate, 0 when none passed.
      * @param result that step's results, {@code null} when none passed.
-     * @param steps  the steps run.
+     * @param steps   the steps run.
+     * @param rescued failing runs whose retry passed.
      */
-    record Outcome(double rate, BenchResult result, int steps)
+    record Outcome(double rate, BenchResult result, int steps, int rescued)
     {
     }
 
@@ -74,7 +78,7 @@ final class MaxRateSearch
      * @param p99TargetNs the P99 target, ns.
      * @param minRate     the first rate tried, > 0.
      * @param maxRate     the highest rate tried, at least {@code minRate}.
-     * @param maxSteps    the most steps, > 0.
+     * @param maxSteps    the most steps that start a new rate, > 0.
      * @param retries     how many times a failing step is run again before it counts as failed, >= 0.
      * @param out         receives one line per step.
      */
@@ -97,13 +101,13 @@ final class MaxRateSearch
         {
             throw new IllegalArgumentException("--max-steps=" + maxSteps + " (expected: > 0)");
         }
-        this.p99TargetNs = p99TargetNs;
-        this.minRate = Math.rint(minRate);
-        this.maxRate = Math.rint(maxRate);
         if (retries < 0)
         {
             throw new IllegalArgumentException("--retries=" + retries + " (expected: >= 0)");
         }
+        this.p99TargetNs = p99TargetNs;
+        this.minRate = Math.rint(minRate);
+        this.maxRate = Math.rint(maxRate);
         this.maxSteps = maxSteps;
         this.retries = retries;
         this.out = out;
@@ -133,10 +137,12 @@ final class MaxRateSearch
         double hi = Double.POSITIVE_INFINITY;
         double rate = minRate;
         int step = 0;
-        while (step < maxSteps)
+        int rescued = 0;
+        while (fits(step))
         {
             final Attempt attempt = attempt(runner, rate, step);
             step = attempt.steps;
+            rescued += attempt.rescued;
             if (attempt.pass)
             {
                 lo = rate;
@@ -153,7 +159,7 @@ final class MaxRateSearch
                 break;
             }
         }
-        while (step < maxSteps && hi != Double.POSITIVE_INFINITY && hi - lo > Math.max(1.0, PRECISION * hi))
+        while (fits(step) && hi != Double.POSITIVE_INFINITY && hi - lo > Math.max(1.0, PRECISION * hi))
         {
             final double mid = Math.rint((lo + hi) / 2);
             if (mid <= lo || mid >= hi)
@@ -162,6 +168,7 @@ final class MaxRateSearch
             }
             final Attempt attempt = attempt(runner, mid, step);
             step = attempt.steps;
+            rescued += attempt.rescued;
             if (attempt.pass)
             {
                 lo = mid;
@@ -172,10 +179,16 @@ final class MaxRateSearch
                 hi = mid;
             }
         }
-        return new Outcome(lo, best, step);
+        return new Outcome(lo, best, step, rescued);
     }
 
-    private record Attempt(boolean pass, BenchResult result, int steps)
+    /** Whether a new rate may start after {@code stepsSoFar} steps (its retries run whatever the budget). */
+    private boolean fits(final int stepsSoFar)
+    {
+        return stepsSoFar < maxSteps;
+    }
+
+    private record Attempt(boolean pass, BenchResult result, int steps, int rescued)
     {
     }
 
@@ -184,12 +197,12 @@ final class MaxRateSearch
         int step = stepsSoFar;
         BenchResult result = runner.run(rate, ++step);
         boolean pass = report(step, rate, result);
-        for (int retry = 0; !pass && retry < retries && step < maxSteps; retry++)
+        for (int retry = 0; !pass && retry < retries; retry++)
         {
             result = runner.run(rate, ++step);
             pass = report(step, rate, result);
         }
-        return new Attempt(pass, result, step);
+        return new Attempt(pass, result, step, pass && step > stepsSoFar + 1 ? step - stepsSoFar - 1 : 0);
     }
 
     private boolean report(final int step, final double rate, final BenchResult result)

@@ -99,7 +99,7 @@ class BenchMainTest
             final String text = out.toString(StandardCharsets.UTF_8);
             assertTrue(text.contains("find-max: step 1 rate=20 "), text);
             // whether a step passes depends on this machine's load; the search and its output do not
-            final Matcher result = Pattern.compile("find-max: rate=(\\d+) p99_ms=(\\S+)").matcher(lastLine());
+            final Matcher result = Pattern.compile("find-max: rate=(\\d+) p99_ms=(\\S+) steps=(\\d+) rescued=(\\d+)").matcher(lastLine());
             assertTrue(result.matches(), lastLine());
             assertEquals(result.group(1).equals("0") ? 1 : 0, code, text);
             final int rate = Integer.parseInt(result.group(1));

@@ -98,10 +98,62 @@ class MaxRateSearchTest
     @Test
     void shouldCountRetriesAsStepsAndFailWhenEveryRunFails() throws Exception
     {
+        final List<Double> tried = new ArrayList<>();
         final MaxRateSearch search = new MaxRateSearch(TARGET_NS, 100, 1000, 5, 2,
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        final MaxRateSearch.Outcome outcome = search.search((rate, step) -> result(rate, rate, rate > 100 ? 90_000 : 1_000, 0));
+        final MaxRateSearch.Outcome outcome = search.search((rate, step) ->
+        {
+            tried.add(rate);
+            return result(rate, rate, rate > 100 ? 90_000 : 1_000, 0);
+        });
         assertEquals(100, outcome.rate());
-        assertEquals(5, outcome.steps(), "100 passes; 200 fails three times; 150 once, and the steps are spent");
+        assertEquals(List.of(100.0, 200.0, 200.0, 200.0, 150.0, 150.0, 150.0), tried,
+            "100 passes; 200 fails three times; 150 starts as step 5, the last of the budget, and gets its retries");
+        assertEquals(7, outcome.steps());
+        assertEquals(0, outcome.rescued());
+    }
+
+    @Test
+    void shouldFailAStepOnlyWhenItsRetryFailsToo() throws Exception
+    {
+        // every rate's first run is stalled by someone else; above the knee (3700/s) every run fails
+        final MaxRateSearch.StepRunner noisy = new MaxRateSearch.StepRunner()
+        {
+            private double lastRate = -1;
+
+            @Override
+            public BenchResult run(final double rate, final int step)
+            {
+                final boolean firstRunAtThisRate = rate != lastRate;
+                lastRate = rate;
+                return result(rate, rate, firstRunAtThisRate || rate > 3700 ? 80_000 : 5_000, 0);
+            }
+        };
+        final PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        final MaxRateSearch.Outcome retried = new MaxRateSearch(TARGET_NS, 100, 200_000, 28, 1, quiet).search(noisy);
+        assertTrue(retried.rate() <= 3700 && retried.rate() >= 3700 * 0.95, "rate " + retried.rate());
+        assertTrue(retried.steps() <= 28);
+        assertTrue(retried.rescued() >= 6, "every passing rate was rescued once: " + retried.rescued());
+
+        final MaxRateSearch.Outcome once = new MaxRateSearch(TARGET_NS, 100, 200_000, 28, 0, quiet).search(noisy);
+        assertEquals(0, once.rate(), "without a retry the first stall ends the search");
+    }
+
+    @Test
+    void shouldRetryTheLastStepOfTheBudgetToo() throws Exception
+    {
+        final List<Double> tried = new ArrayList<>();
+        final MaxRateSearch search = new MaxRateSearch(TARGET_NS, 100, 200_000, 4, 1,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        final MaxRateSearch.Outcome outcome = search.search((rate, step) ->
+        {
+            tried.add(rate);
+            // the first run at 800/s, step 4 (the budget's last), is stalled by someone else
+            return result(rate, rate, step == 4 ? 90_000 : 1_000, 0);
+        });
+        assertEquals(List.of(100.0, 200.0, 400.0, 800.0, 800.0), tried);
+        assertEquals(800, outcome.rate(), "the budget's last step is a failure only when its retry fails too");
+        assertEquals(5, outcome.steps());
+        assertEquals(1, outcome.rescued());
     }
 }

@@ -24,6 +24,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,6 +45,11 @@ import java.util.stream.Stream;
  * encoder decides the precision; the shipped package is int8, {@code bge-small-zh-v1.5-q}). With
  * {@code suffix=true} every query gets a {@code " #<n>"} suffix as under {@code ivbot bench --unique}, so
  * the token lengths match those of the served-model run it is compared with.
+ * <p>
+ * The auxiliary counters {@code cpuNs} and {@code cpuQueries} (summed over the measured iterations) give the
+ * benchmark thread's own CPU time per query, {@code cpuNs / cpuQueries}: on a machine shared with other work,
+ * {@code 1 / queries per second} is wall time and grows with someone else's load, CPU time does not. It is
+ * the whole cost of a query only with {@code intraOpThreads=1}, where ONNX Runtime runs on the calling thread.
  * <p>
  * Run from {@code perf/run-benchmarks.sh} or by hand:
  * <pre>
@@ -80,6 +87,8 @@ public class IntentModelBenchmark
     @Param({""})
     public String version;
 
+    private static final ThreadMXBean THREAD_CLOCK = ManagementFactory.getThreadMXBean();
+
     private IntentModel model;
     private List<List<String>> batches;
     private Prediction[] out;
@@ -100,6 +109,28 @@ public class IntentModelBenchmark
         public void reset()
         {
             queries = 0;
+        }
+    }
+
+    /**
+     * The benchmark thread's CPU time and the queries it was spent on, summed over the measured iterations
+     * (JMH sums {@code EVENTS} counters): {@code cpuNs / cpuQueries} is the CPU per query, ns.
+     */
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    @State(Scope.Thread)
+    public static class CpuCounter
+    {
+        /** CPU time of the benchmark thread inside {@link IntentModel#predict}, ns. */
+        public long cpuNs;
+        /** Queries classified in that time. */
+        public long cpuQueries;
+
+        /** Zeroes the counters before each iteration. */
+        @Setup(Level.Iteration)
+        public void reset()
+        {
+            cpuNs = 0;
+            cpuQueries = 0;
         }
     }
 
@@ -144,15 +175,19 @@ public class IntentModelBenchmark
      * One {@link IntentModel#predict} call.
      *
      * @param counter counts the queries.
+     * @param cpu     adds the call's CPU time (two reads of the thread's CPU clock, well under 1 us each).
      * @return the last prediction, so the call cannot be eliminated.
      * @throws OrtException when ONNX Runtime fails.
      */
     @Benchmark
-    public Prediction predict(final QueryCounter counter) throws OrtException
+    public Prediction predict(final QueryCounter counter, final CpuCounter cpu) throws OrtException
     {
         final List<String> batch = batches.get(next);
         next = next + 1 == batches.size() ? 0 : next + 1;
+        final long cpu0 = THREAD_CLOCK.getCurrentThreadCpuTime();
         model.predict(batch, out);
+        cpu.cpuNs += THREAD_CLOCK.getCurrentThreadCpuTime() - cpu0;
+        cpu.cpuQueries += batch.size();
         counter.queries += batch.size();
         return out[batch.size() - 1];
     }
