@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import ivbot.codec.VarintFrameDecoder;
 import ivbot.codec.VarintFrameEncoder;
 import ivbot.server.auth.JwtAuthenticator;
@@ -129,13 +130,13 @@ public final class IvbotServer implements AutoCloseable
                 chat.store()::evictions);
         if (Epoll.isAvailable())
         {
-            group = new MultiThreadIoEventLoopGroup(config.ioThreads, EpollIoHandler.newFactory());
+            group = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("ivbot-io"), EpollIoHandler.newFactory());
             channelClass = EpollServerSocketChannel.class;
             transport = "epoll";
         }
         else
         {
-            group = new MultiThreadIoEventLoopGroup(config.ioThreads, NioIoHandler.newFactory());
+            group = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("ivbot-io"), NioIoHandler.newFactory());
             channelClass = NioServerSocketChannel.class;
             transport = "nio";
         }
