@@ -148,7 +148,13 @@ class ModelPackageTest
             assertEquals(0.5f, model.threshold());
             assertEquals(0.8f, model.rulesThreshold());
             final Prediction[] out = new Prediction[3];
-            model.predict(texts, out);
+            for (int t = 0; t < texts.size(); t++)
+            {
+                // one text a call, as the embedder runs them: the int8 encoder quantizes activations per batch
+                final Prediction[] one = new Prediction[1];
+                model.predict(texts.subList(t, t + 1), one);
+                out[t] = one[0];
+            }
             for (int t = 0; t < texts.size(); t++)
             {
                 double norm = 0;
