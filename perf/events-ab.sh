@@ -16,6 +16,7 @@ CONCURRENCY="${CONCURRENCY:-32}"
 PORT="${PORT:-18700}"
 KAFKA="${KAFKA:-}"
 OUT="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUT"
 export IVBOT_STATE_DIR="$OUT/state"
 url="http://127.0.0.1:$PORT"
 

@@ -4,13 +4,15 @@ import ivbot.inference.TextNormalizer;
 import ivbot.proto.TurnEvent;
 
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
  * Makes the {@link TurnEvent} of a {@link TurnRecord}: a random 128-bit event id (base64url), the query
- * normalised as the model sees it, and the user's keyed hash in place of its id. Runs on the event log's
- * writer thread.
+ * normalised as the model sees it, and the user's keyed hash in place of its id (the last {@value #HASHES_KEPT}
+ * users' hashes kept). Runs on the event log's writer thread only: not thread-safe.
  */
 public final class TurnEvents implements Function<TurnRecord, TurnEvent>
 {
@@ -22,7 +24,19 @@ public final class TurnEvents implements Function<TurnRecord, TurnEvent>
 
     private static final Base64.Encoder ID = Base64.getUrlEncoder().withoutPadding();
 
+    /** Users whose hash is kept: a conversation's turns come from one user, so most events repeat a recent one. */
+    static final int HASHES_KEPT = 4096;
+
     private final UserHasher users;
+    // the writer thread's own (apply runs there only): an HMAC per event was a third of the writer's CPU
+    private final Map<String, String> hashes = new LinkedHashMap<>(HASHES_KEPT * 4 / 3, 0.75f, true)
+    {
+        @Override
+        protected boolean removeEldestEntry(final Map.Entry<String, String> eldest)
+        {
+            return size() > HASHES_KEPT;
+        }
+    };
 
     /**
      * @param users hashes subjects.
@@ -41,7 +55,7 @@ public final class TurnEvents implements Function<TurnRecord, TurnEvent>
             .setEventId(ID.encodeToString(id))
             .setTimestampMs(r.timestampMs())
             .setSessionId(r.sessionId())
-            .setUserHash(users.hash(r.subject()))
+            .setUserHash(hashes.computeIfAbsent(r.subject(), users::hash))
             .setTurn(r.turn())
             .setQuery(r.query())
             .setNormalizedQuery(TextNormalizer.normalize(r.query()))
