@@ -9,7 +9,6 @@ import ivbot.server.events.AskedSource;
 import ivbot.server.events.AskedStats;
 import ivbot.server.events.ClickHouseAsked;
 import ivbot.server.events.EventLog;
-import ivbot.server.events.EventSink;
 import ivbot.server.events.KafkaSink;
 import ivbot.server.events.TurnEvents;
 import ivbot.server.events.TurnRecord;
@@ -221,24 +220,7 @@ class AnalyticsJobTest
             "the weather question is the one not understood");
 
         // the operator page's 什么在被问, read from these tables as serve --analytics reads them
-        final AskedStats own = new AskedStats(new EventSink()
-        {
-            @Override
-            public void write(final List<TurnEvent> events)
-            {
-            }
-
-            @Override
-            public String describe()
-            {
-                return "nowhere";
-            }
-
-            @Override
-            public void close()
-            {
-            }
-        }, System::currentTimeMillis);
+        final AskedStats own = new AskedStats(new TestServer.DiscardSink(), System::currentTimeMillis);
         final AskedSource.Asked asked = new ClickHouseAsked(URI.create(stack.clickHouse.httpUrl() + "/" + db), own,
             System::currentTimeMillis, () -> "out_of_scope").asked(3_600_000, 10).get(10, TimeUnit.SECONDS);
         assertEquals("clickhouse", asked.source(), asked.note());

@@ -17,21 +17,7 @@ class AverageLinkageTest
     void shouldCutWhereTheGreedyAverageLinkageCuts()
     {
         // three noisy directions in 16 dimensions plus scattered points: the chain must find the greedy algorithm's cut
-        final Random random = new Random(3);
-        final float[][] vectors = new float[45][];
-        for (int i = 0; i < vectors.length; i++)
-        {
-            final float[] v = new float[16];
-            if (i < 36)
-            {
-                v[i % 3] = 1;
-            }
-            for (int k = 0; k < v.length; k++)
-            {
-                v[k] += (float)(random.nextGaussian() * (i < 36 ? 0.2 : 1.0));
-            }
-            vectors[i] = unit(v);
-        }
+        final float[][] vectors = directions(new Random(3));
         for (final double cut : new double[] {0.2, 0.35, 0.5, 0.7})
         {
             final int[] chain = new AverageLinkage(cut, 1.0, 1, 2, 1000).cluster(SharedSpark.get(), vectors).labels();

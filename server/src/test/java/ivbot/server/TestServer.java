@@ -160,7 +160,10 @@ public final class TestServer implements AutoCloseable
         return config;
     }
 
-    private static final class DiscardSink implements EventSink
+    /**
+     * An event sink that keeps nothing: for an {@link AskedStats} whose events need go nowhere else.
+     */
+    public static final class DiscardSink implements EventSink
     {
         @Override
         public void write(final java.util.List<ivbot.proto.TurnEvent> events)

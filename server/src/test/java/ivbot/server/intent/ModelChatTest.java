@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * swap under load.
  */
 @Timeout(180)
-class ModelChatTest
+public class ModelChatTest
 {
     private static final ObjectMapper JSON = new ObjectMapper();
     private ModelRuntime runtime;
@@ -60,7 +60,7 @@ class ModelChatTest
      * @param repository a model repository.
      * @return settings for a CPU runtime on it with one ONNX Runtime thread and no polling.
      */
-    static ModelRuntime.Settings settings(final Path repository)
+    public static ModelRuntime.Settings settings(final Path repository)
     {
         final ModelRuntime.Settings settings = new ModelRuntime.Settings();
         settings.repository = repository;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.HttpApiTest;
 import ivbot.server.TestServer;
+import ivbot.server.intent.ModelChatTest;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.intent.ModelRuntime;
 import org.junit.jupiter.api.Test;
@@ -34,15 +35,9 @@ class OverloadTest
     @Test
     void shouldDegradeToFallbacksAndRecover() throws Exception
     {
-        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
-        settings.repository = TestServer.repoRoot().resolve("models/repository/intent");
-        settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
-        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
-        settings.device = "cpu";
-        settings.intraOpThreads = 1;
+        final ModelRuntime.Settings settings = ModelChatTest.settings(TestServer.repoRoot().resolve("models/repository/intent"));
         settings.maxBatchSize = 4;
         settings.queueCapacity = 8;
-        settings.pollMs = 0;
         try (ModelRuntime runtime = ModelRuntime.start(settings, () -> { });
              TestServer server = TestServer.start(new IntentClassifier(RuleClassifier.loadDefault(TestServer.catalog()), runtime.agent(), 0, 100, 0.9f, false)))
         {

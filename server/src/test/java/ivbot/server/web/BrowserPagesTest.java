@@ -2,6 +2,7 @@ package ivbot.server.web;
 
 import ivbot.inference.rules.RuleClassifier;
 import ivbot.server.TestServer;
+import ivbot.server.intent.ModelChatTest;
 import ivbot.server.explain.Explainer;
 import ivbot.server.intent.IntentClassifier;
 import ivbot.server.intent.ModelRuntime;
@@ -257,13 +258,7 @@ class BrowserPagesTest
     @Test
     void shouldUnfoldWhyWithTheCharactersShadedByTheirWeight() throws IOException
     {
-        final ModelRuntime.Settings settings = new ModelRuntime.Settings();
-        settings.repository = TestServer.repoRoot().resolve("models/repository/intent");
-        settings.gateData = TestServer.repoRoot().resolve("models/data/dev.tsv");
-        settings.catalog = TestServer.repoRoot().resolve("models/catalog.json");
-        settings.device = "cpu";
-        settings.intraOpThreads = 1;
-        settings.pollMs = 0;
+        final ModelRuntime.Settings settings = ModelChatTest.settings(TestServer.repoRoot().resolve("models/repository/intent"));
         final Explainer.Settings explain = new Explainer.Settings();
         explain.catalog = TestServer::catalog;
         explain.deadlineMs = 30_000;
