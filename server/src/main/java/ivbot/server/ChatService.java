@@ -176,9 +176,41 @@ public final class ChatService
     public CompletableFuture<ChatReply> chat(
         final Principal principal, final ChatRequest request, final long startNanos, final ScheduledExecutorService loop)
     {
+        return chat(principal, request, startNanos, Long.MAX_VALUE, loop);
+    }
+
+    /**
+     * @param queuedBehind   requests of the caller's connection waiting behind this one, answered after it.
+     * @param oldestQueuedNs {@link System#nanoTime()} when the oldest of them arrived.
+     * @return the time by which this request's model answer is due so that those behind it are still answered
+     *         within their deadline ({@link IntentClassifier#connectionShare}); {@link Long#MAX_VALUE} when none
+     *         wait. Any thread.
+     */
+    public long connectionShare(final int queuedBehind, final long oldestQueuedNs)
+    {
+        return classifier.connectionShare(System.nanoTime(), queuedBehind, oldestQueuedNs);
+    }
+
+    /**
+     * As {@link #chat(Principal, ChatRequest, long, ScheduledExecutorService)}, with the model answer due by
+     * {@code answerByNanos} at the latest (the rules answer after it): a connection's share of the deadline
+     * ({@link #connectionShare}).
+     *
+     * @param principal     the authenticated caller.
+     * @param request       the request; {@code request_id} is echoed.
+     * @param startNanos    {@link System#nanoTime()} when the request arrived, for {@code latency_ms} and the
+     *                      model deadline.
+     * @param answerByNanos {@link System#nanoTime()} by which a model answer is due, {@link Long#MAX_VALUE} for
+     *                      no limit beyond the deadline.
+     * @param loop          the caller's event loop, where model results and deadline timers run.
+     * @return the reply, or a failed future holding a {@link ChatException}.
+     */
+    public CompletableFuture<ChatReply> chat(final Principal principal, final ChatRequest request, final long startNanos,
+        final long answerByNanos, final ScheduledExecutorService loop)
+    {
         if (!request.getExplain() || explainer == null)
         {
-            return turn(principal, request, startNanos, loop, null);
+            return turn(principal, request, startNanos, answerByNanos, loop, null);
         }
         // refused before anything of the turn happens, so that a retry does not add a turn to the session
         final Explainer.Permit permit = explainer.tryAcquire();
@@ -186,14 +218,14 @@ public final class ChatService
         {
             return CompletableFuture.failedFuture(new ChatException(503, "busy", EXPLAIN_BUSY_MESSAGE, 1));
         }
-        final CompletableFuture<ChatReply> reply = turn(principal, request, startNanos, loop, permit);
+        final CompletableFuture<ChatReply> reply = turn(principal, request, startNanos, answerByNanos, loop, permit);
         // a turn that failed before its explanation started gives the place back
         reply.whenComplete((r, error) -> permit.release());
         return reply;
     }
 
     private CompletableFuture<ChatReply> turn(final Principal principal, final ChatRequest request,
-        final long startNanos, final ScheduledExecutorService loop, final Explainer.Permit permit)
+        final long startNanos, final long answerByNanos, final ScheduledExecutorService loop, final Explainer.Permit permit)
     {
         final String query = request.getQuery().strip();
         if (query.isEmpty())
@@ -224,9 +256,10 @@ public final class ChatService
         if (requestedId.isEmpty())
         {
             final String sessionId = SessionIds.newId();
-            return classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos).thenComposeAsync(
-                turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop, permit),
-                onLoop(loop));
+            return classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos, answerByNanos)
+                .thenComposeAsync(
+                    turn -> answer(principal, request, turn, callerAudience, sessionId, null, false, startNanos, loop, permit),
+                    onLoop(loop));
         }
         final long readStartNs = System.nanoTime();
         final CompletableFuture<Loaded> loaded = store.load(requestedId).handle((session, error) ->
@@ -247,9 +280,10 @@ public final class ChatService
         // a model that reads the conversation needs the session's topic first; any other runs beside the read
         final CompletableFuture<Classification> classified = classifier.readsContext() ?
             loaded.thenComposeAsync(state -> classifier.classify(
-                query, topicOf(state.session, principal), principal.subject(), principal.canary(), loop, startNanos),
+                query, topicOf(state.session, principal), principal.subject(), principal.canary(), loop, startNanos,
+                answerByNanos),
                 onLoop(loop)) :
-            classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos);
+            classifier.classify(query, null, principal.subject(), principal.canary(), loop, startNanos, answerByNanos);
         // the session read may finish last, on a Redis I/O thread: the turn continues on the loop
         return loaded.thenCombineAsync(classified, (state, turn) ->
         {

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answered in order and two turns of one connection never race on a session. Requests that arrive while
  * one is in flight wait in a bounded per-connection queue; when it holds {@code maxPending} requests the
  * handler stops reading from the socket (auto-read off) until it drains, so a client that pipelines
- * thousands of requests is slowed down by TCP, not buffered in memory.
+ * thousands of requests is slowed down by TCP, not buffered in memory. Queued requests start when a socket
+ * read's requests have all been queued ({@code channelReadComplete}), so the one processed first knows how many
+ * wait behind it ({@link #queuedBehind()}): its wait for the model is theirs too.
  * <p>
  * Output backpressure: while the channel is not writable (its outbound buffer is above the high water
  * mark because the peer does not read its replies), no further request is started and reading stops;
@@ -84,6 +86,24 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
     }
 
     /**
+     * @return how many requests of this connection wait behind the one now in {@link #process}: they are
+     *         answered after it, so its wait is theirs too.
+     */
+    protected final int queuedBehind()
+    {
+        return pending.size();
+    }
+
+    /**
+     * @return {@link System#nanoTime()} when the oldest request waiting behind the one in {@link #process}
+     *         arrived; meaningful only while {@link #queuedBehind()} is above 0.
+     */
+    protected final long oldestQueuedArrivalNanos()
+    {
+        return arrivals.peekLong();
+    }
+
+    /**
      * Starts processing one request. Called on the event loop. Must not throw.
      *
      * @param ctx     the context.
@@ -139,7 +159,18 @@ public abstract class SerialRequestHandler<I> extends ChannelInboundHandlerAdapt
         {
             ctx.channel().config().setAutoRead(false);
         }
+    }
+
+    /**
+     * Starts the queued requests once a socket read's requests are all queued (not as each is decoded), so that the
+     * first of a pipelined burst is processed knowing how many wait behind it ({@link #queuedBehind()}), and the
+     * responses of those answered at once leave in one flush.
+     */
+    @Override
+    public void channelReadComplete(final ChannelHandlerContext ctx)
+    {
         drain(ctx);
+        ctx.fireChannelReadComplete();
     }
 
     @Override

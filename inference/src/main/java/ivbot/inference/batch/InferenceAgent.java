@@ -78,7 +78,10 @@ public final class InferenceAgent implements Agent
     private volatile BatchPredictor announcedCandidate;
     private final ManyToOneWakeup wakeup = new ManyToOneWakeup();
     private volatile BatchPredictor model;
+    private static final long NOT_RUNNING = Long.MIN_VALUE;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
+    // when the batch now running started ({@code clock}), NOT_RUNNING between batches: for expectedWaitNs
+    private volatile long batchStartedNs = NOT_RUNNING;
     private volatile boolean closed;
     // the idle re-check: volatile reads of the queue's head and tail, then of closed
     private final BooleanSupplier hasWorkOrClosed = this::hasWorkOrClosed;
@@ -201,13 +204,9 @@ public final class InferenceAgent implements Agent
         final int depth = queue.size();
         // an empty queue always admits: the estimate only learns from batches that run, so refusing
         // there could lock the model out for good after one slow spell (the deadline timer still holds)
-        if (depth > 0)
+        if (depth > 0 && request.enqueuedNs() + expectedWaitNs(depth) > request.deadlineNs())
         {
-            final long expectedWaitNs = (depth / maxBatchSize + 1) * batchNsEstimate + maxBatchDelayNs;
-            if (request.enqueuedNs() + expectedWaitNs > request.deadlineNs())
-            {
-                return FallbackReason.QUEUE_FULL;
-            }
+            return FallbackReason.QUEUE_FULL;
         }
         if (!queue.offer(request))
         {
@@ -216,6 +215,27 @@ public final class InferenceAgent implements Agent
         // the offer's CAS pairs with the agent's announcement and re-check (see ManyToOneWakeup)
         wakeup.wake();
         return null;
+    }
+
+    /**
+     * How long a request offered now is expected to wait for its result: the batches ahead of it and its own,
+     * at the recent time of a batch (a moving average), plus {@code maxBatchDelayUs}. A caller whose answer is
+     * due sooner than this, even on an empty queue, is better answered without the model at once. Any thread.
+     *
+     * @return the expected wait, nanoseconds.
+     */
+    public long expectedWaitNs()
+    {
+        return expectedWaitNs(queue.size());
+    }
+
+    private long expectedWaitNs(final int depth)
+    {
+        final long estimateNs = batchNsEstimate;
+        final long startedNs = batchStartedNs;
+        // what is left of the batch now running (at the estimate), then the batches ahead and its own
+        final long runningNs = startedNs == NOT_RUNNING ? 0 : Math.max(0, estimateNs - (clock.nanoTime() - startedNs));
+        return runningNs + (depth / maxBatchSize + 1) * estimateNs + maxBatchDelayNs;
     }
 
     /**
@@ -543,6 +563,7 @@ public final class InferenceAgent implements Agent
             completeAll(batch, FallbackReason.NO_MODEL);
             return;
         }
+        batchStartedNs = start;
         texts.clear();
         contexts.clear();
         boolean withContext = false;
@@ -567,6 +588,7 @@ public final class InferenceAgent implements Agent
         catch (final Error error)
         {
             failedBatches.incrementAndGet();
+            batchStartedNs = NOT_RUNNING;
             completeAll(batch, FallbackReason.MODEL_ERROR);
             // the AgentRunner counts and reports it, then ends this thread (Agrona 2 rethrows Errors out of its
             // loop); closing first means nothing waits on a queue that no thread drains any more
@@ -584,11 +606,13 @@ public final class InferenceAgent implements Agent
         {
             failedBatches.incrementAndGet();
             errorCounter.increment();
+            batchStartedNs = NOT_RUNNING;
             completeAll(batch, FallbackReason.MODEL_ERROR);
             errorHandler.onError(new BatchFailedException(size, current.version(), ex));
             return;
         }
         final long elapsedNs = clock.nanoTime() - start;
+        batchStartedNs = NOT_RUNNING;
         // counted before completing, so whoever sees a result also sees it counted
         batches.incrementAndGet();
         predicted.addAndGet(size);

@@ -347,6 +347,39 @@ class InferenceAgentDoWorkTest
     }
 
     @Test
+    void shouldExpectTheRestOfTheRunningBatchThenTheBatchesAheadAndItsOwn()
+    {
+        final InferenceAgent agent = agent(4, 0);
+        final FakePredictor model = new FakePredictor("v1");
+        agent.swap(model);
+        // between batches, an empty queue: one batch at the initial 5 ms estimate
+        assertEquals(5 * MS, agent.expectedWaitNs());
+        final long[] during = new long[2];
+        model.onPredict = call ->
+        {
+            // 2 ms into a batch estimated at 5 ms: 3 ms of it left, then its own batch
+            clock.advance(2 * MS);
+            during[0] = agent.expectedWaitNs();
+            for (int i = 10; i < 14; i++)
+            {
+                offered(agent, i, FAR);
+            }
+            // four queued ahead with batches of four: the rest of this one, theirs, then its own
+            during[1] = agent.expectedWaitNs();
+            clock.advance(3 * MS);
+        };
+        offered(agent, 1, FAR);
+        agent.doWork();
+        assertEquals(3 * MS + 5 * MS, during[0]);
+        assertEquals(3 * MS + 2 * 5 * MS, during[1]);
+        // the batch took its 5 ms: the estimate stays, and nothing is running any more
+        model.onPredict = call -> clock.advance(5 * MS);
+        assertEquals(2 * 5 * MS, agent.expectedWaitNs(), "one batch of four ahead, then its own");
+        agent.doWork();
+        assertEquals(5 * MS, agent.expectedWaitNs());
+    }
+
+    @Test
     void shouldFailABatchWithModelErrorReportItAndRunTheNextOne()
     {
         final InferenceAgent agent = agent(4, 0);

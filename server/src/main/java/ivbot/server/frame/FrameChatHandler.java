@@ -81,7 +81,8 @@ public final class FrameChatHandler extends SerialRequestHandler<Frame>
                         .build());
                 case CHAT_REQUEST:
                     final ChatRequest request = frame.getChatRequest();
-                    return chat.chat(principal(request.getToken()), request, arrivalNanos(), ctx.executor())
+                    return chat.chat(principal(request.getToken()), request, arrivalNanos(),
+                        chat.connectionShare(queuedBehind(), oldestQueuedArrivalNanos()), ctx.executor())
                         .thenApply(reply -> Frame.newBuilder().setChatReply(reply).build());
                 case HEARTBEAT:
                     final Heartbeat heartbeat = frame.getHeartbeat();

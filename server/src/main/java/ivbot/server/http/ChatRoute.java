@@ -53,7 +53,9 @@ final class ChatRoute implements HttpRoute
         {
             throw ChatException.badRequest(ex.getMessage());
         }
-        return chat.chat(principal, chatRequest, exchange.startNs, exchange.ctx.executor()).thenApply(reply ->
+        // pipelined requests behind this one wait for it: its model answer is due within its share of their deadline
+        final long answerByNs = chat.connectionShare(exchange.queuedBehind, exchange.oldestQueuedNs);
+        return chat.chat(principal, chatRequest, exchange.startNs, answerByNs, exchange.ctx.executor()).thenApply(reply ->
         {
             metrics.recordReply((long)(reply.getLatencyMs() * 1000.0), reply.getSource());
             return new HttpAnswer.Chat(reply);

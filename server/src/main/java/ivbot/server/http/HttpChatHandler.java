@@ -117,7 +117,8 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             if (route.matches(path))
             {
-                return route.answer(new HttpExchange(ctx, request, path, client, startNs, guard));
+                return route.answer(new HttpExchange(ctx, request, path, client, startNs, queuedBehind(),
+                    oldestQueuedArrivalNanos(), guard));
             }
         }
         throw ChatException.notFound("no such resource: " + path);

@@ -12,7 +12,7 @@ import java.net.InetAddress;
 
 /**
  * One request on its way through the routes: the raw path, the client's address as the guard sees it, the
- * arrival time, and the checks every route shares (method, bearer token). Made and used on the connection's
+ * arrival time, what waits behind it on its connection, and the checks every route shares (method, bearer token). Made and used on the connection's
  * event loop; the {@link FullHttpRequest} stays owned by {@link HttpChatHandler}.
  */
 final class HttpExchange
@@ -24,16 +24,23 @@ final class HttpExchange
     final String path;
     final InetAddress client;
     final long startNs;
+    /** Requests of the same connection waiting behind this one. */
+    final int queuedBehind;
+    /** When the oldest of those arrived ({@link System#nanoTime()}), meaningful while {@link #queuedBehind} > 0. */
+    final long oldestQueuedNs;
     private final RequestGuard guard;
 
     HttpExchange(final ChannelHandlerContext ctx, final FullHttpRequest request, final String path,
-        final InetAddress client, final long startNs, final RequestGuard guard)
+        final InetAddress client, final long startNs, final int queuedBehind, final long oldestQueuedNs,
+        final RequestGuard guard)
     {
         this.ctx = ctx;
         this.request = request;
         this.path = path;
         this.client = client;
         this.startNs = startNs;
+        this.queuedBehind = queuedBehind;
+        this.oldestQueuedNs = oldestQueuedNs;
         this.guard = guard;
     }
 

@@ -282,6 +282,53 @@ public final class IntentClassifier
     public CompletableFuture<Classification> classify(final String query, final Intent topic, final String user,
         final boolean canaryClaim, final ScheduledExecutorService loop, final long startNs)
     {
+        return classify(query, topic, user, canaryClaim, loop, startNs, Long.MAX_VALUE);
+    }
+
+    /**
+     * The latest time a request may wait for the model when {@code queuedBehind} requests of the same connection
+     * wait behind it, the oldest of them since {@code oldestQueuedNs}: an equal share, with this one, of what is
+     * left of the oldest one's deadline. A connection answers in order, so every minute its head waits for the
+     * model, all of its queue waits too; with shares, a pipelining client under overload gets the model for as
+     * many of its requests as fit and the rules at once for the rest, where whole deadlines one after another
+     * would hold every request about a deadline. {@link Long#MAX_VALUE} (no limit beyond the request's own
+     * deadline) when nothing waits behind it. Any thread.
+     *
+     * @param nowNs          {@link System#nanoTime()} now.
+     * @param queuedBehind   requests of the same connection waiting behind this one.
+     * @param oldestQueuedNs {@link System#nanoTime()} when the oldest of them arrived.
+     * @return the {@code answerByNs} for {@link #classify(String, Intent, String, boolean, ScheduledExecutorService,
+     *         long, long)}.
+     */
+    public long connectionShare(final long nowNs, final int queuedBehind, final long oldestQueuedNs)
+    {
+        if (queuedBehind <= 0)
+        {
+            return Long.MAX_VALUE;
+        }
+        final long leftNs = Math.max(0, oldestQueuedNs + deadlineNs - nowNs);
+        return nowNs + leftNs / (queuedBehind + 1);
+    }
+
+    /**
+     * As {@link #classify(String, Intent, String, boolean, ScheduledExecutorService, long)}, with a model answer
+     * due by {@code answerByNs} if that comes before the request's own deadline: the model is not asked when it
+     * is not expected to answer by then ({@code queue_full}), and the rules answer then if it has not
+     * ({@code deadline}).
+     *
+     * @param query       the raw query.
+     * @param topic       the session's topic before this turn, or {@code null} for none.
+     * @param user        the caller's subject: its fair share of the inference queue, and its cohort.
+     * @param canaryClaim the token's {@code canary} claim: always the canary cohort.
+     * @param loop        the caller's event loop: results and the deadline timer run there.
+     * @param startNs     {@link System#nanoTime()} when the request arrived; the deadline counts from it.
+     * @param answerByNs  {@link System#nanoTime()} by which the answer is due at the latest, e.g. a
+     *                    {@link #connectionShare}; {@link Long#MAX_VALUE} for none.
+     * @return the classification; never fails.
+     */
+    public CompletableFuture<Classification> classify(final String query, final Intent topic, final String user,
+        final boolean canaryClaim, final ScheduledExecutorService loop, final long startNs, final long answerByNs)
+    {
         final String normalized = TextNormalizer.normalize(query);
         final IntentModel stable = agent == null ? null : agent.model();
         if (stable == null)
@@ -319,6 +366,16 @@ public final class IntentClassifier
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
                 match.confidence(), match.audience(), SOURCE_RULES, null, null, 0f, candidate != null));
         }
+        final long dueNs = Math.min(startNs + deadlineNs, answerByNs);
+        final long expectedWaitNs = agent.expectedWaitNs();
+        // due before the model is expected to answer (a connection's share, or a deadline mostly spent waiting
+        // behind the connection's earlier requests): the model's work would be wasted. An estimate beyond a whole
+        // deadline is not trusted here (it learns only from batches that run; the agent admits on an empty queue)
+        if (expectedWaitNs < deadlineNs && System.nanoTime() + expectedWaitNs > dueNs)
+        {
+            recordTurn(candidate != null, startNs, FallbackReason.QUEUE_FULL);
+            return CompletableFuture.completedFuture(fromRules(match, FallbackReason.QUEUE_FULL, candidate != null));
+        }
         if (!acquire(user))
         {
             return CompletableFuture.completedFuture(fromRules(match, FallbackReason.USER_SHARE, candidate != null));
@@ -326,7 +383,7 @@ public final class IntentClassifier
         final Pending pending = new Pending(match, key, context, normalized, model, user, candidate != null, startNs, loop);
         final long now = System.nanoTime();
         final InferenceRequest request = new InferenceRequest(context, normalized,
-            candidate != null ? InferenceRequest.CANARY : InferenceRequest.STABLE, now, startNs + deadlineNs, loop, pending);
+            candidate != null ? InferenceRequest.CANARY : InferenceRequest.STABLE, now, dueNs, loop, pending);
         final FallbackReason refused = agent.offer(request);
         if (refused != null)
         {
@@ -336,7 +393,7 @@ public final class IntentClassifier
         }
         pending.timer = loop.schedule(
             () -> request.complete(InferenceResult.fallback(FallbackReason.DEADLINE)),
-            Math.max(0, startNs + deadlineNs - now), TimeUnit.NANOSECONDS);
+            Math.max(0, dueNs - now), TimeUnit.NANOSECONDS);
         return pending.future;
     }
 
