@@ -34,6 +34,16 @@ final class SimpleChatRequestReader
         }
     };
 
+    // a body of MAX_BODY_BYTES decodes to at most as many chars
+    private static final FastThreadLocal<char[]> CHARS = new FastThreadLocal<>()
+    {
+        @Override
+        protected char[] initialValue()
+        {
+            return new char[MAX_BODY_BYTES];
+        }
+    };
+
     private static final byte[] SESSION_ID = ascii("session_id");
     private static final byte[] QUERY = ascii("query");
     private static final byte[] AUDIENCE = ascii("audience");
@@ -173,8 +183,7 @@ final class SimpleChatRequestReader
         {
             return false;
         }
-        final String value = kind == LITERAL_NULL ? "" :
-            new String(b, valueStart, valueEnd - valueStart, StandardCharsets.UTF_8);
+        final String value = kind == LITERAL_NULL ? "" : decode(b, valueStart, valueEnd);
         if (nameIs(b, nameStart, nameEnd, QUERY))
         {
             builder.setQuery(value);
@@ -192,6 +201,53 @@ final class SimpleChatRequestReader
             return false;
         }
         return true;
+    }
+
+    /**
+     * @return the well-formed UTF-8 from {@code start} to {@code end} as a string: ASCII directly, anything else
+     *         through the thread's char array ({@code new String(bytes, UTF_8)} sizes its buffer for the worst
+     *         case and then copies it: three times the bytes of a Chinese query).
+     */
+    private static String decode(final byte[] b, final int start, final int end)
+    {
+        int i = start;
+        while (i < end && b[i] >= 0)
+        {
+            i++;
+        }
+        if (i == end)
+        {
+            return new String(b, start, end - start, StandardCharsets.ISO_8859_1);
+        }
+        final char[] chars = CHARS.get();
+        int n = 0;
+        for (i = start; i < end; )
+        {
+            final int c = b[i] & 0xFF;
+            if (c < 0x80)
+            {
+                chars[n++] = (char)c;
+                i++;
+            }
+            else if (c < 0xE0)
+            {
+                chars[n++] = (char)((c & 0x1F) << 6 | b[i + 1] & 0x3F);
+                i += 2;
+            }
+            else if (c < 0xF0)
+            {
+                chars[n++] = (char)((c & 0x0F) << 12 | (b[i + 1] & 0x3F) << 6 | b[i + 2] & 0x3F);
+                i += 3;
+            }
+            else
+            {
+                final int codePoint = (c & 0x07) << 18 | (b[i + 1] & 0x3F) << 12 | (b[i + 2] & 0x3F) << 6 | b[i + 3] & 0x3F;
+                chars[n++] = Character.highSurrogate(codePoint);
+                chars[n++] = Character.lowSurrogate(codePoint);
+                i += 4;
+            }
+        }
+        return new String(chars, 0, n);
     }
 
     private static int skipWhitespace(final byte[] b, final int from, final int length)
