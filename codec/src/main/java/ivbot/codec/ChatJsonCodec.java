@@ -1,22 +1,18 @@
 package ivbot.codec;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
 import ivbot.proto.ChatReply;
 import ivbot.proto.ChatRequest;
 import ivbot.proto.Explanation;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.Arrays;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -35,6 +31,8 @@ public final class ChatJsonCodec
     private static final int MAX_ENCODED_STRINGS = 4096;
     private static final int MIN_ENCODED_CHARS = 32;
     private static final ConcurrentHashMap<String, byte[]> ENCODED = new ConcurrentHashMap<>();
+    private static final byte[] OPEN = {'{'};
+    private static final byte[] COMMA_OPEN = {',', '{'};
 
     private ChatJsonCodec()
     {
@@ -52,6 +50,28 @@ public final class ChatJsonCodec
     public static ChatRequest.Builder readChatRequest(final ByteBuf content) throws MalformedJsonException
     {
         final ChatRequest.Builder builder = ChatRequest.newBuilder();
+        final int length = content.readableBytes();
+        if (length <= SimpleChatRequestReader.MAX_BODY_BYTES)
+        {
+            final byte[] body = SimpleChatRequestReader.body(length);
+            content.getBytes(content.readerIndex(), body, 0, length);
+            if (SimpleChatRequestReader.read(body, length, builder))
+            {
+                return builder;
+            }
+            // anything out of the ordinary is read again, from the start, by Jackson: it decides, and says why
+            builder.clear();
+        }
+        return readWithJackson(content, builder);
+    }
+
+    /**
+     * {@link #readChatRequest} with Jackson alone (the fallback of its fast path, and what tests compare the
+     * fast path with).
+     */
+    static ChatRequest.Builder readWithJackson(final ByteBuf content, final ChatRequest.Builder builder)
+        throws MalformedJsonException
+    {
         try (JsonParser parser = FACTORY.createParser((java.io.InputStream)new ByteBufInputStream(content.duplicate())))
         {
             if (parser.nextToken() != JsonToken.START_OBJECT)
@@ -139,55 +159,32 @@ public final class ChatJsonCodec
      */
     public static void writeChatReply(final ChatReply reply, final ByteBuf out)
     {
-        try (JsonGenerator gen = generator(out))
+        out.writeByte('{');
+        stringField(out, true, "session_id", reply.getSessionId());
+        recurringStringField(out, "answer", reply.getAnswer());
+        stringField(out, false, "intent", reply.getIntent());
+        nullableStringField(out, false, "audience", reply.getAudience());
+        numberField(out, false, "confidence", round4(reply.getConfidence()));
+        stringField(out, false, "source", reply.getSource());
+        nullableStringField(out, false, "model_version", reply.getModelVersion());
+        numberField(out, false, "latency_ms", Math.round(reply.getLatencyMs() * 1_000.0) / 1_000.0);
+        JsonByteBufWriter.name(out, false, "turn");
+        JsonByteBufWriter.number(out, reply.getTurn());
+        if (!reply.getFallbackReason().isEmpty())
         {
-            gen.writeStartObject();
-            gen.writeStringField("session_id", reply.getSessionId());
-            writeRecurringString(gen, "answer", reply.getAnswer());
-            gen.writeStringField("intent", reply.getIntent());
-            writeNullableString(gen, "audience", reply.getAudience());
-            gen.writeNumberField("confidence", round4(reply.getConfidence()));
-            gen.writeStringField("source", reply.getSource());
-            writeNullableString(gen, "model_version", reply.getModelVersion());
-            gen.writeNumberField("latency_ms", Math.round(reply.getLatencyMs() * 1_000.0) / 1_000.0);
-            gen.writeNumberField("turn", reply.getTurn());
-            if (!reply.getFallbackReason().isEmpty())
-            {
-                gen.writeStringField("fallback_reason", reply.getFallbackReason());
-            }
-            if (reply.getContextLost())
-            {
-                gen.writeBooleanField("context_lost", true);
-            }
-            if (reply.hasExplanation())
-            {
-                gen.writeFieldName("explanation");
-                writeExplanation(gen, reply.getExplanation());
-            }
-            gen.writeEndObject();
+            stringField(out, false, "fallback_reason", reply.getFallbackReason());
         }
-        catch (final IOException ex)
+        if (reply.getContextLost())
         {
-            throw new UncheckedIOException(ex);
+            JsonByteBufWriter.name(out, false, "context_lost");
+            out.writeCharSequence("true", StandardCharsets.US_ASCII);
         }
-    }
-
-    /**
-     * Writes the JSON form of an explanation alone, as it appears under a reply's {@code explanation}.
-     *
-     * @param explanation the explanation.
-     * @param out         the destination buffer.
-     */
-    public static void writeExplanation(final Explanation explanation, final ByteBuf out)
-    {
-        try (JsonGenerator gen = generator(out))
+        if (reply.hasExplanation())
         {
-            writeExplanation(gen, explanation);
+            JsonByteBufWriter.name(out, false, "explanation");
+            writeExplanation(reply.getExplanation(), out);
         }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        out.writeByte('}');
     }
 
     /*
@@ -197,45 +194,63 @@ public final class ChatJsonCodec
      *  "saliency": [{"token": "年", "weight": 0.41}, ...]}
      * and "skipped": "deadline" (with empty lists) when it was not computed
      */
-    private static void writeExplanation(final JsonGenerator gen, final Explanation explanation) throws IOException
+
+    /**
+     * Writes the JSON form of an explanation alone, as it appears under a reply's {@code explanation}.
+     *
+     * @param explanation the explanation.
+     * @param out         the destination buffer.
+     */
+    public static void writeExplanation(final Explanation explanation, final ByteBuf out)
     {
-        gen.writeStartObject();
+        out.writeByte('{');
+        boolean first = true;
         if (!explanation.getSkipped().isEmpty())
         {
-            gen.writeStringField("skipped", explanation.getSkipped());
+            stringField(out, true, "skipped", explanation.getSkipped());
+            first = false;
         }
-        writeNullableString(gen, "intent", explanation.getIntent());
-        writeNullableString(gen, "model_version", explanation.getModelVersion());
-        gen.writeNumberField("latency_ms", Math.round(explanation.getLatencyMs() * 1_000.0) / 1_000.0);
-        gen.writeArrayFieldStart("top");
+        nullableStringField(out, first, "intent", explanation.getIntent());
+        nullableStringField(out, false, "model_version", explanation.getModelVersion());
+        numberField(out, false, "latency_ms", Math.round(explanation.getLatencyMs() * 1_000.0) / 1_000.0);
+        JsonByteBufWriter.name(out, false, "top");
+        out.writeByte('[');
+        first = true;
         for (final Explanation.Top top : explanation.getTopList())
         {
-            gen.writeStartObject();
-            gen.writeStringField("intent", top.getIntent());
-            gen.writeNumberField("probability", round4(top.getProbability()));
-            gen.writeEndObject();
+            out.writeBytes(first ? OPEN : COMMA_OPEN);
+            first = false;
+            stringField(out, true, "intent", top.getIntent());
+            numberField(out, false, "probability", round4(top.getProbability()));
+            out.writeByte('}');
         }
-        gen.writeEndArray();
-        gen.writeArrayFieldStart("nearest");
+        out.writeByte(']');
+        JsonByteBufWriter.name(out, false, "nearest");
+        out.writeByte('[');
+        first = true;
         for (final Explanation.Nearest nearest : explanation.getNearestList())
         {
-            gen.writeStartObject();
-            gen.writeStringField("text", nearest.getText());
-            gen.writeStringField("intent", nearest.getIntent());
-            gen.writeNumberField("similarity", round4(nearest.getSimilarity()));
-            gen.writeEndObject();
+            out.writeBytes(first ? OPEN : COMMA_OPEN);
+            first = false;
+            stringField(out, true, "text", nearest.getText());
+            stringField(out, false, "intent", nearest.getIntent());
+            numberField(out, false, "similarity", round4(nearest.getSimilarity()));
+            out.writeByte('}');
         }
-        gen.writeEndArray();
-        gen.writeArrayFieldStart("saliency");
+        out.writeByte(']');
+        JsonByteBufWriter.name(out, false, "saliency");
+        out.writeByte('[');
+        first = true;
         for (final Explanation.Token token : explanation.getSaliencyList())
         {
-            gen.writeStartObject();
-            gen.writeStringField("token", token.getToken());
-            gen.writeNumberField("weight", round4(token.getWeight()));
-            gen.writeEndObject();
+            out.writeBytes(first ? OPEN : COMMA_OPEN);
+            first = false;
+            stringField(out, true, "token", token.getToken());
+            numberField(out, false, "weight", round4(token.getWeight()));
+            out.writeByte('}');
         }
-        gen.writeEndArray();
-        gen.writeEndObject();
+        out.writeByte(']');
+        out.writeByte('}');
     }
 
     private static double round4(final float value)
@@ -252,19 +267,13 @@ public final class ChatJsonCodec
      */
     public static void writeError(final String code, final String message, final ByteBuf out)
     {
-        try (JsonGenerator gen = generator(out))
-        {
-            gen.writeStartObject();
-            gen.writeObjectFieldStart("error");
-            gen.writeStringField("code", code);
-            gen.writeStringField("message", message);
-            gen.writeEndObject();
-            gen.writeEndObject();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        out.writeByte('{');
+        JsonByteBufWriter.name(out, true, "error");
+        out.writeByte('{');
+        stringField(out, true, "code", code);
+        stringField(out, false, "message", message);
+        out.writeByte('}');
+        out.writeByte('}');
     }
 
     /**
@@ -280,61 +289,65 @@ public final class ChatJsonCodec
         {
             throw new IllegalArgumentException("namesAndValues.length=" + namesAndValues.length + " (expected: even)");
         }
-        try (JsonGenerator gen = generator(out))
+        out.writeByte('{');
+        for (int i = 0; i < namesAndValues.length; i += 2)
         {
-            gen.writeStartObject();
-            for (int i = 0; i < namesAndValues.length; i += 2)
+            JsonByteBufWriter.name(out, i == 0, (String)namesAndValues[i]);
+            final Object value = namesAndValues[i + 1];
+            if (value == null)
             {
-                gen.writeFieldName((String)namesAndValues[i]);
-                final Object value = namesAndValues[i + 1];
-                if (value == null)
-                {
-                    gen.writeNull();
-                }
-                else if (value instanceof Boolean)
-                {
-                    gen.writeBoolean((Boolean)value);
-                }
-                else if (value instanceof Long || value instanceof Integer)
-                {
-                    gen.writeNumber(((Number)value).longValue());
-                }
-                else if (value instanceof Number)
-                {
-                    gen.writeNumber(((Number)value).doubleValue());
-                }
-                else
-                {
-                    gen.writeString(value.toString());
-                }
+                out.writeCharSequence("null", StandardCharsets.US_ASCII);
             }
-            gen.writeEndObject();
+            else if (value instanceof Boolean)
+            {
+                out.writeCharSequence((Boolean)value ? "true" : "false", StandardCharsets.US_ASCII);
+            }
+            else if (value instanceof Long || value instanceof Integer)
+            {
+                JsonByteBufWriter.number(out, ((Number)value).longValue());
+            }
+            else if (value instanceof Number)
+            {
+                JsonByteBufWriter.number(out, ((Number)value).doubleValue());
+            }
+            else
+            {
+                JsonByteBufWriter.string(out, value.toString());
+            }
         }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        out.writeByte('}');
     }
 
-    private static void writeNullableString(final JsonGenerator gen, final String name, final String value)
-        throws IOException
+    private static void stringField(final ByteBuf out, final boolean first, final String name, final String value)
     {
+        JsonByteBufWriter.name(out, first, name);
+        JsonByteBufWriter.string(out, value);
+    }
+
+    private static void numberField(final ByteBuf out, final boolean first, final String name, final double value)
+    {
+        JsonByteBufWriter.name(out, first, name);
+        JsonByteBufWriter.number(out, value);
+    }
+
+    private static void nullableStringField(final ByteBuf out, final boolean first, final String name, final String value)
+    {
+        JsonByteBufWriter.name(out, first, name);
         if (value.isEmpty())
         {
-            gen.writeNullField(name);
+            out.writeCharSequence("null", StandardCharsets.US_ASCII);
         }
         else
         {
-            gen.writeStringField(name, value);
+            JsonByteBufWriter.string(out, value);
         }
     }
 
-    private static void writeRecurringString(final JsonGenerator gen, final String name, final String value)
-        throws IOException
+    private static void recurringStringField(final ByteBuf out, final String name, final String value)
     {
         if (value.length() < MIN_ENCODED_CHARS)
         {
-            gen.writeStringField(name, value);
+            stringField(out, false, name, value);
             return;
         }
         byte[] encoded = ENCODED.get(value);
@@ -346,26 +359,28 @@ public final class ChatJsonCodec
                 ENCODED.putIfAbsent(value, encoded);
             }
         }
-        gen.writeFieldName(name);
-        gen.writeRawUTF8String(encoded, 0, encoded.length);
+        JsonByteBufWriter.name(out, false, name);
+        out.writeByte('"');
+        out.writeBytes(encoded);
+        out.writeByte('"');
     }
 
     /**
      * @return {@code value} as a JSON string's content (escaped, UTF-8), without the quotes.
      */
-    private static byte[] escapedUtf8(final String value) throws IOException
+    private static byte[] escapedUtf8(final String value)
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(value.length() * 3 + 2);
-        try (JsonGenerator gen = FACTORY.createGenerator(out, JsonEncoding.UTF8))
+        final ByteBuf out = Unpooled.buffer(value.length() * 3 + 2);
+        try
         {
-            gen.writeString(value);
+            JsonByteBufWriter.stringContent(out, value);
+            final byte[] bytes = new byte[out.readableBytes()];
+            out.readBytes(bytes);
+            return bytes;
         }
-        final byte[] quoted = out.toByteArray();
-        return Arrays.copyOfRange(quoted, 1, quoted.length - 1);
-    }
-
-    private static JsonGenerator generator(final ByteBuf out) throws IOException
-    {
-        return FACTORY.createGenerator((java.io.OutputStream)new ByteBufOutputStream(out), JsonEncoding.UTF8);
+        finally
+        {
+            out.release();
+        }
     }
 }

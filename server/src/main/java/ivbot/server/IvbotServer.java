@@ -19,6 +19,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -269,9 +271,27 @@ public final class IvbotServer implements AutoCloseable
     {
         // the decoder may hold every request of one socket read beyond the handler's queue (reading
         // pauses only after that read), so its own pipelining bound is set well above --max-pipelined
-        pipeline.addLast(HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
-                .setMaxInitialLineLength(4096)
-                .setMaxHeaderSize(8192), MAX_DECODED_PIPELINE))
+        final HttpDecoderConfig decoderConfig = new HttpDecoderConfig()
+            .setMaxInitialLineLength(4096)
+            .setMaxHeaderSize(8192);
+        // every request with a body gets a trailers object, which is almost always left empty: the same class and
+        // validation as the default's, with the small table of newEmptyHeaders
+        final HttpHeadersFactory trailers = decoderConfig.getTrailersFactory();
+        decoderConfig.setTrailersFactory(new HttpHeadersFactory()
+        {
+            @Override
+            public HttpHeaders newHeaders()
+            {
+                return trailers.newEmptyHeaders();
+            }
+
+            @Override
+            public HttpHeaders newEmptyHeaders()
+            {
+                return trailers.newEmptyHeaders();
+            }
+        });
+        pipeline.addLast(HTTP_CODEC, new HttpServerCodec(decoderConfig, MAX_DECODED_PIPELINE))
             .addLast(HTTP_AGGREGATOR, new JsonHttpObjectAggregator(config.maxBodyBytes, MAX_DISCARD_BODIES * config.maxBodyBytes))
             .addLast(CHAT, new HttpChatHandler(chat, guard, reporter, config.maxPipelined, staticContent));
     }

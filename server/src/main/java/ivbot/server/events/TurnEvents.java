@@ -27,7 +27,9 @@ public final class TurnEvents implements Function<TurnRecord, TurnEvent>
     /** Users whose hash is kept: a conversation's turns come from one user, so most events repeat a recent one. */
     static final int HASHES_KEPT = 4096;
 
-    private final UserHasher users;
+    private final Function<String, String> hash;
+    // the writer thread's own, like the map: an event id's random bytes, encoded at once
+    private final byte[] id = new byte[16];
     // the writer thread's own (apply runs there only): an HMAC per event was a third of the writer's CPU
     private final Map<String, String> hashes = new LinkedHashMap<>(HASHES_KEPT * 4 / 3, 0.75f, true)
     {
@@ -43,19 +45,18 @@ public final class TurnEvents implements Function<TurnRecord, TurnEvent>
      */
     public TurnEvents(final UserHasher users)
     {
-        this.users = users;
+        this.hash = users::hash;
     }
 
     @Override
     public TurnEvent apply(final TurnRecord r)
     {
-        final byte[] id = new byte[16];
         ThreadLocalRandom.current().nextBytes(id);
         return TurnEvent.newBuilder()
             .setEventId(ID.encodeToString(id))
             .setTimestampMs(r.timestampMs())
             .setSessionId(r.sessionId())
-            .setUserHash(hashes.computeIfAbsent(r.subject(), users::hash))
+            .setUserHash(hashes.computeIfAbsent(r.subject(), hash))
             .setTurn(r.turn())
             .setQuery(r.query())
             .setNormalizedQuery(TextNormalizer.normalize(r.query()))

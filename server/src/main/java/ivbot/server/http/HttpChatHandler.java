@@ -5,6 +5,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -140,15 +142,30 @@ public final class HttpChatHandler extends SerialRequestHandler<FullHttpRequest>
         {
             throw new ChatException(501, "not_implemented", "unknown method");
         }
-        final int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
+        final int hosts = count(request.headers(), HttpHeaderNames.HOST);
         if (hosts > 1 || hosts == 0 && HttpVersion.HTTP_1_1.equals(version))
         {
             throw ChatException.badRequest("an HTTP/1.1 request needs exactly one Host header");
         }
-        if (request.headers().getAll(HttpHeaderNames.AUTHORIZATION).size() > 1)
+        if (count(request.headers(), HttpHeaderNames.AUTHORIZATION) > 1)
         {
             throw ChatException.badRequest("more than one Authorization header");
         }
+    }
+
+    /**
+     * @return how many times the header occurs, up to 2 (getAll would make a list of them).
+     */
+    private static int count(final HttpHeaders headers, final AsciiString name)
+    {
+        final Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(name);
+        int count = 0;
+        while (count < 2 && values.hasNext())
+        {
+            values.next();
+            count++;
+        }
+        return count;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.util.concurrent.FastThreadLocal;
 import ivbot.server.ChatException;
 import ivbot.server.RequestGuard;
 import ivbot.server.auth.Principal;
@@ -18,6 +19,16 @@ import java.net.InetAddress;
 final class HttpExchange
 {
     private static final String BEARER = "bearer ";
+    // each event loop's last Authorization header and the token in it: a client sends the same header on every
+    // request, and the token is the verified-token cache's key, so it is cut out of a new header only
+    private static final FastThreadLocal<String[]> LAST_TOKEN = new FastThreadLocal<>()
+    {
+        @Override
+        protected String[] initialValue()
+        {
+            return new String[2];
+        }
+    };
 
     final ChannelHandlerContext ctx;
     final FullHttpRequest request;
@@ -71,7 +82,18 @@ final class HttpExchange
         {
             throw ChatException.unauthorized("malformed authorization header (expected: Bearer <token>)");
         }
-        return guard.authenticate(header.substring(BEARER.length()).strip());
+        return guard.authenticate(token(header));
+    }
+
+    private static String token(final String header)
+    {
+        final String[] last = LAST_TOKEN.get();
+        if (!header.equals(last[0]))
+        {
+            last[1] = header.substring(BEARER.length()).strip();
+            last[0] = header;
+        }
+        return last[1];
     }
 
     /**

@@ -57,8 +57,9 @@ public final class HttpResponses
     public static FullHttpResponse full(final HttpResponseStatus status, final CharSequence contentType,
         final ByteBuf content, final boolean keepAlive)
     {
+        // a handful of headers: the small table of newEmptyHeaders is enough (it is the same class and validation)
         final FullHttpResponse response = new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1, status, content, TRUSTED_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
+            HttpVersion.HTTP_1_1, status, content, TRUSTED_HEADERS.newEmptyHeaders(), EmptyHttpHeaders.INSTANCE);
         response.headers()
             .set(HttpHeaderNames.CONTENT_TYPE, contentType)
             .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());

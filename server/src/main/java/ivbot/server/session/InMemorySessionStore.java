@@ -163,7 +163,11 @@ public final class InMemorySessionStore implements SessionStore
         }
         if (created[0])
         {
-            evicted.invalidate(session.id());
+            // looked up first: an invalidation of an absent key still allocates in the cache
+            if (evicted.getIfPresent(session.id()) != null)
+            {
+                evicted.invalidate(session.id());
+            }
             index(session);
         }
         return DONE;
@@ -176,23 +180,48 @@ public final class InMemorySessionStore implements SessionStore
             return;
         }
         final ArrayDeque<String> ids = byUser.get(session.user(), user -> new ArrayDeque<>());
-        final List<String> over = new ArrayList<>(1);
+        // a save adds one id: almost always one is over, so the first goes in a local, any others in a list
+        String firstOver = null;
+        List<String> moreOver = null;
         synchronized (ids)
         {
             ids.remove(session.id());
             ids.addLast(session.id());
             while (ids.size() > maxSessionsPerUser)
             {
-                over.add(ids.pollFirst());
+                if (firstOver == null)
+                {
+                    firstOver = ids.pollFirst();
+                }
+                else
+                {
+                    if (moreOver == null)
+                    {
+                        moreOver = new ArrayList<>();
+                    }
+                    moreOver.add(ids.pollFirst());
+                }
             }
         }
-        for (final String id : over)
+        if (firstOver != null)
         {
-            final Session old = sessions.asMap().remove(id);
-            if (old != null)
+            evict(firstOver);
+        }
+        if (moreOver != null)
+        {
+            for (final String id : moreOver)
             {
-                markEvicted(old);
+                evict(id);
             }
+        }
+    }
+
+    private void evict(final String id)
+    {
+        final Session old = sessions.asMap().remove(id);
+        if (old != null)
+        {
+            markEvicted(old);
         }
     }
 

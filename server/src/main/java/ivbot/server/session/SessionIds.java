@@ -10,6 +10,7 @@ import java.util.Base64;
 public final class SessionIds
 {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
 
     private SessionIds()
     {
@@ -22,7 +23,7 @@ public final class SessionIds
     {
         final byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return BASE64URL.encodeToString(bytes);
     }
 
     /**
