@@ -222,9 +222,11 @@ public final class Explainer implements AutoCloseable
         final long submittedNs = System.nanoTime();
         final ScheduledFuture<?> deadline = loop.schedule(() ->
         {
-            if (result.complete(skipped(DEADLINE)))
+            // counted before completing (both run on the loop): whoever sees the reply sees it counted
+            if (!result.isDone())
             {
                 deadlines.increment();
+                result.complete(skipped(DEADLINE));
             }
         }, settings.deadlineMs, TimeUnit.MILLISECONDS);
         try
@@ -266,9 +268,12 @@ public final class Explainer implements AutoCloseable
             loop.execute(() ->
             {
                 deadline.cancel(false);
-                if (result.complete(explanation))
+                // counted before completing, which writes the reply: a client that reads the counters after its
+                // reply finds its explanation counted (the deadline timer runs on this loop too)
+                if (!result.isDone())
                 {
                     countOutcome(explanation.getSkipped());
+                    result.complete(explanation);
                 }
             });
         }
