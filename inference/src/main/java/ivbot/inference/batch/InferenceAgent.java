@@ -54,6 +54,7 @@ import java.util.function.BooleanSupplier;
 public final class InferenceAgent implements Agent
 {
     private static final long INITIAL_BATCH_NS = 5_000_000L;
+    private static final long NOT_RUNNING = Long.MIN_VALUE;
     private static final int IDLE_SPINS = 50;
     private static final int IDLE_YIELDS = 5;
     // bounds a park that could have missed its wake-up; correctness does not depend on it
@@ -78,7 +79,6 @@ public final class InferenceAgent implements Agent
     private volatile BatchPredictor announcedCandidate;
     private final ManyToOneWakeup wakeup = new ManyToOneWakeup();
     private volatile BatchPredictor model;
-    private static final long NOT_RUNNING = Long.MIN_VALUE;
     private volatile long batchNsEstimate = INITIAL_BATCH_NS;
     // when the batch now running started ({@code clock}), NOT_RUNNING between batches: for expectedWaitNs
     private volatile long batchStartedNs = NOT_RUNNING;
@@ -588,7 +588,6 @@ public final class InferenceAgent implements Agent
         catch (final Error error)
         {
             failedBatches.incrementAndGet();
-            batchStartedNs = NOT_RUNNING;
             completeAll(batch, FallbackReason.MODEL_ERROR);
             // the AgentRunner counts and reports it, then ends this thread (Agrona 2 rethrows Errors out of its
             // loop); closing first means nothing waits on a queue that no thread drains any more
@@ -606,13 +605,15 @@ public final class InferenceAgent implements Agent
         {
             failedBatches.incrementAndGet();
             errorCounter.increment();
-            batchStartedNs = NOT_RUNNING;
             completeAll(batch, FallbackReason.MODEL_ERROR);
             errorHandler.onError(new BatchFailedException(size, current.version(), ex));
             return;
         }
+        finally
+        {
+            batchStartedNs = NOT_RUNNING;
+        }
         final long elapsedNs = clock.nanoTime() - start;
-        batchStartedNs = NOT_RUNNING;
         // counted before completing, so whoever sees a result also sees it counted
         batches.incrementAndGet();
         predicted.addAndGet(size);

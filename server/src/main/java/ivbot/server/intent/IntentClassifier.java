@@ -366,12 +366,13 @@ public final class IntentClassifier
             return CompletableFuture.completedFuture(new Classification(match.intent(), match.intent(),
                 match.confidence(), match.audience(), SOURCE_RULES, null, null, 0f, candidate != null));
         }
+        final long now = System.nanoTime();
         final long dueNs = Math.min(startNs + deadlineNs, answerByNs);
         final long expectedWaitNs = agent.expectedWaitNs();
         // due before the model is expected to answer (a connection's share, or a deadline mostly spent waiting
         // behind the connection's earlier requests): the model's work would be wasted. An estimate beyond a whole
         // deadline is not trusted here (it learns only from batches that run; the agent admits on an empty queue)
-        if (expectedWaitNs < deadlineNs && System.nanoTime() + expectedWaitNs > dueNs)
+        if (expectedWaitNs < deadlineNs && now + expectedWaitNs > dueNs)
         {
             recordTurn(candidate != null, startNs, FallbackReason.QUEUE_FULL);
             return CompletableFuture.completedFuture(fromRules(match, FallbackReason.QUEUE_FULL, candidate != null));
@@ -381,7 +382,6 @@ public final class IntentClassifier
             return CompletableFuture.completedFuture(fromRules(match, FallbackReason.USER_SHARE, candidate != null));
         }
         final Pending pending = new Pending(match, key, context, normalized, model, user, candidate != null, startNs, loop);
-        final long now = System.nanoTime();
         final InferenceRequest request = new InferenceRequest(context, normalized,
             candidate != null ? InferenceRequest.CANARY : InferenceRequest.STABLE, now, dueNs, loop, pending);
         final FallbackReason refused = agent.offer(request);
