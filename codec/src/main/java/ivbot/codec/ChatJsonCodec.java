@@ -12,7 +12,6 @@ import ivbot.proto.ChatRequest;
 import ivbot.proto.Explanation;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -177,7 +176,7 @@ public final class ChatJsonCodec
         if (reply.getContextLost())
         {
             JsonByteBufWriter.name(out, false, "context_lost");
-            out.writeCharSequence("true", StandardCharsets.US_ASCII);
+            JsonByteBufWriter.bool(out, true);
         }
         if (reply.hasExplanation())
         {
@@ -187,16 +186,15 @@ public final class ChatJsonCodec
         out.writeByte('}');
     }
 
-    /*
+    /**
+     * Writes the JSON form of an explanation alone, as it appears under a reply's {@code explanation}:
+     * <pre>
      * {"intent": "leave_annual", "model_version": "20261125-1", "latency_ms": 41.2,
      *  "top": [{"intent": "leave_annual", "probability": 0.97}, ...],
      *  "nearest": [{"text": "年假有几天", "intent": "leave_annual", "similarity": 0.98}, ...],
      *  "saliency": [{"token": "年", "weight": 0.41}, ...]}
-     * and "skipped": "deadline" (with empty lists) when it was not computed
-     */
-
-    /**
-     * Writes the JSON form of an explanation alone, as it appears under a reply's {@code explanation}.
+     * </pre>
+     * with {@code "skipped": "deadline"} first (and empty lists) when it was not computed.
      *
      * @param explanation the explanation.
      * @param out         the destination buffer.
@@ -296,11 +294,11 @@ public final class ChatJsonCodec
             final Object value = namesAndValues[i + 1];
             if (value == null)
             {
-                out.writeCharSequence("null", StandardCharsets.US_ASCII);
+                JsonByteBufWriter.nullValue(out);
             }
             else if (value instanceof Boolean)
             {
-                out.writeCharSequence((Boolean)value ? "true" : "false", StandardCharsets.US_ASCII);
+                JsonByteBufWriter.bool(out, (Boolean)value);
             }
             else if (value instanceof Long || value instanceof Integer)
             {
@@ -335,7 +333,7 @@ public final class ChatJsonCodec
         JsonByteBufWriter.name(out, first, name);
         if (value.isEmpty())
         {
-            out.writeCharSequence("null", StandardCharsets.US_ASCII);
+            JsonByteBufWriter.nullValue(out);
         }
         else
         {

@@ -134,6 +134,23 @@ final class JsonByteBufWriter
     }
 
     /**
+     * @param out the buffer, which gets {@code null}.
+     */
+    static void nullValue(final ByteBuf out)
+    {
+        ascii(out, "null");
+    }
+
+    /**
+     * @param out   the buffer.
+     * @param value written as {@code true} or {@code false}.
+     */
+    static void bool(final ByteBuf out, final boolean value)
+    {
+        ascii(out, value ? "true" : "false");
+    }
+
+    /**
      * @param out   the buffer.
      * @param value written in decimal.
      */
